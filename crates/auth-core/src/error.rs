@@ -59,6 +59,8 @@ pub enum ApiError {
     RouteNotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("account already confirmed")]
+    AlreadyConfirmed,
     #[error("username exists")]
     UsernameExists,
     #[error("alias exists")]
@@ -122,7 +124,7 @@ impl ApiError {
             }
             Self::UserNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::UsernameExists | Self::AliasExists => StatusCode::CONFLICT,
+            Self::UsernameExists | Self::AliasExists | Self::AlreadyConfirmed => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -148,6 +150,7 @@ impl ApiError {
             Self::UserNotFound => "UserNotFound",
             Self::RouteNotFound => "RouteNotFound",
             Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::AlreadyConfirmed => "AlreadyConfirmed",
             Self::UsernameExists => "UsernameExists",
             Self::AliasExists => "AliasExists",
             Self::PayloadTooLarge { .. } => "PayloadTooLarge",
@@ -175,6 +178,7 @@ impl ApiError {
             Self::UserNotFound => "User not found",
             Self::RouteNotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::AlreadyConfirmed => "The account is already verified",
             Self::UsernameExists => "The username is taken",
             Self::AliasExists => "The email is already in use",
             Self::PayloadTooLarge { .. } => "The request body is too large",
@@ -202,6 +206,7 @@ impl ApiError {
             Self::UserNotFound => "No such user.".into(),
             Self::RouteNotFound => "No route matches this path.".into(),
             Self::MethodNotAllowed => "This route does not accept this method.".into(),
+            Self::AlreadyConfirmed => "This account is already verified; sign in instead.".into(),
             Self::UsernameExists => "An account with this username already exists.".into(),
             Self::AliasExists => "An account with this email already exists.".into(),
             Self::PayloadTooLarge { limit } => format!("The request body must be at most {limit} bytes."),

@@ -140,17 +140,18 @@ impl JsonFields {
     }
 
     /// Rejects fields nobody asked for (a misspelt `userName` must not pass silently), then
-    /// answers every collected error at once.
-    pub fn finish(mut self) -> Result<(), ApiError> {
+    /// answers every collected error at once, or the value `build` makes of the parsed fields.
+    ///
+    /// `build` sees `None` only where a field was rejected, so that case is already an error.
+    pub fn finish<T>(mut self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
         let unknown: Vec<String> = self.map.keys().cloned().collect();
         for name in unknown {
             self.errors.push(FieldError::new(name, "is not a known field"));
         }
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
+        if !self.errors.is_empty() {
+            return Err(ApiError::Validation(self.errors));
         }
+        build().ok_or_else(|| ApiError::validation("body", "is incomplete"))
     }
 }
 
@@ -246,7 +247,7 @@ mod tests {
         .unwrap();
         assert!(fields.required::<Username>("username").is_none());
         assert!(fields.required::<Username>("password").is_none());
-        let (status, mut sources) = codes(fields.finish().unwrap_err());
+        let (status, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
         sources.sort();
         assert_eq!(status, 400);
         assert_eq!(sources, ["password", "userName", "username"]);
@@ -261,7 +262,7 @@ mod tests {
         .unwrap();
         let map = fields.optional_string_map("attributes").unwrap();
         assert_eq!(map.get("name").map(String::as_str), Some("Ada"));
-        let (_, sources) = codes(fields.finish().unwrap_err());
+        let (_, sources) = codes(fields.finish(|| Some(())).unwrap_err());
         assert_eq!(sources, ["attributes.age"]);
     }
 

@@ -1,0 +1,77 @@
+//! Which user attributes a caller may set at sign-up.
+//!
+//! Anything that grants access (a role, a team, a group) must come from an administrator, never
+//! from the user: such names are refused even when an operator lists them.
+
+use std::collections::BTreeSet;
+
+use auth_core::config::{ConfigError, Env};
+
+/// Attributes the caller can never set, whatever the configuration says.
+const RESERVED: &[&str] = &["email", "email_verified", "phone_number_verified", "sub", "username"];
+/// Substrings that mark an attribute as carrying authority.
+const PRIVILEGED_MARKERS: &[&str] = &["role", "team", "group", "admin", "permission", "scope", "tenant"];
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeAllowList(BTreeSet<String>);
+
+impl AttributeAllowList {
+    /// `SIGN_UP_ALLOWED_ATTRIBUTES`: comma-separated Cognito attribute names; default `name`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let names = env.list("SIGN_UP_ALLOWED_ATTRIBUTES").unwrap_or_else(|| vec!["name".to_owned()]);
+        Self::new(names).map_err(|reason| ConfigError::Invalid {
+            name: "SIGN_UP_ALLOWED_ATTRIBUTES",
+            reason,
+        })
+    }
+
+    pub fn new(names: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut set = BTreeSet::new();
+        for name in names {
+            if is_privileged(&name) {
+                return Err(format!("{name} can never be set by the user at sign-up"));
+            }
+            set.insert(name);
+        }
+        Ok(Self(set))
+    }
+
+    pub fn allows(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+}
+
+fn is_privileged(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let bare = lower.strip_prefix("custom:").unwrap_or(&lower);
+    RESERVED.contains(&bare)
+        || lower.starts_with("cognito:")
+        || lower.starts_with("dev:")
+        || PRIVILEGED_MARKERS.iter().any(|m| bare.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_allows_only_name() {
+        let list = AttributeAllowList::from_env(&Env::from_pairs(&[])).unwrap();
+        assert!(list.allows("name"));
+        assert!(!list.allows("custom:team"));
+        assert!(!list.allows("email"));
+    }
+
+    #[test]
+    fn privileged_names_are_refused_even_when_configured() {
+        for name in ["custom:team", "custom:role", "custom:Roles", "cognito:groups", "custom:group_ids", "email_verified", "custom:tenant", "dev:custom:x"] {
+            let env = Env::from_pairs(&[("SIGN_UP_ALLOWED_ATTRIBUTES", &format!("name,{name}"))]);
+            let err = AttributeAllowList::from_env(&env).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: "SIGN_UP_ALLOWED_ATTRIBUTES", .. }), "{name}");
+        }
+        let env = Env::from_pairs(&[("SIGN_UP_ALLOWED_ATTRIBUTES", "name, locale ,custom:nickname")]);
+        let list = AttributeAllowList::from_env(&env).unwrap();
+        assert!(list.allows("locale") && list.allows("custom:nickname"));
+    }
+}

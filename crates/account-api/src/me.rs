@@ -1,0 +1,88 @@
+//! `GET /auth/me` with `Authorization: Bearer <access token>` → 200
+//! `{username, sub, groups, attributes}` from GetUser.
+//!
+//! Groups are not part of GetUser's answer: they come from the access token's
+//! `cognito:groups` claim, read only after Cognito has accepted that very token.
+
+use std::collections::BTreeMap;
+
+use auth_cognito::{IdentityProvider, IdpError};
+use auth_core::ApiError;
+use auth_core::error::respond;
+use auth_core::request::bearer_token;
+use auth_core::response::json;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::{AccountApi, HandlerResult};
+
+#[derive(Serialize)]
+struct MeBody<'a> {
+    username: &'a str,
+    sub: &'a str,
+    groups: Vec<String>,
+    attributes: &'a BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+struct GroupClaims {
+    #[serde(rename = "cognito:groups", default)]
+    groups: Vec<String>,
+}
+
+#[instrument(name = "me", skip_all)]
+pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
+    Ok(respond(me(api, &request).await))
+}
+
+async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let access_token = bearer_token(request.headers())?;
+    let profile = api.idp.get_user(&access_token).await.map_err(|err| match err {
+        IdpError::NotAuthorized | IdpError::UserNotFound => {
+            ApiError::unauthorized("The access token is not valid, has expired or has been revoked.")
+        }
+        other => other.into(),
+    })?;
+    let groups = token_groups(access_token.expose_secret());
+    let sub = profile.attributes.get("sub").map(String::as_str).unwrap_or_default();
+    json(
+        StatusCode::OK,
+        &MeBody {
+            username: &profile.username,
+            sub,
+            groups,
+            attributes: &profile.attributes,
+        },
+    )
+}
+
+/// The `cognito:groups` claim of a JWT's payload; empty when absent or unreadable.
+fn token_groups(token: &str) -> Vec<String> {
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
+        .and_then(|bytes| serde_json::from_slice::<GroupClaims>(&bytes).ok())
+        .unwrap_or_default()
+        .groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_come_from_the_payload_claim() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"1","cognito:groups":["admin","member"]}"#);
+        assert_eq!(token_groups(&format!("h.{payload}.s")), ["admin", "member"]);
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"1"}"#);
+        assert!(token_groups(&format!("h.{payload}.s")).is_empty());
+        assert!(token_groups("not-a-jwt").is_empty());
+        assert!(token_groups("a.!!!.c").is_empty());
+    }
+}

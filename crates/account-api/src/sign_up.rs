@@ -1,0 +1,211 @@
+//! `POST /auth/sign-up` `{username, password, email, attributes?}` → 201
+//! `{userSub, userConfirmed, codeDelivery?}`.
+
+use std::collections::BTreeMap;
+
+use auth_cognito::{IdentityProvider, SignUpInput};
+use auth_core::error::respond;
+use auth_core::request::json_object;
+use auth_core::response::json;
+use auth_core::ApiError;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::attributes::MAX_ATTRIBUTE_VALUE_CHARS;
+use crate::{AccountApi, HandlerResult};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeDeliveryBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_medium: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attribute_name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignUpBody {
+    user_sub: String,
+    user_confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_delivery: Option<CodeDeliveryBody>,
+}
+
+#[instrument(name = "sign_up", skip_all)]
+pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
+    Ok(respond(sign_up(api, &request).await))
+}
+
+async fn sign_up<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let input = parse(api, request)?;
+    let outcome = api.idp.sign_up(input).await?;
+    json(
+        StatusCode::CREATED,
+        &SignUpBody {
+            user_sub: outcome.user_sub,
+            user_confirmed: outcome.user_confirmed,
+            code_delivery: outcome.code_delivery.map(|d| CodeDeliveryBody {
+                destination: d.destination,
+                delivery_medium: d.delivery_medium,
+                attribute_name: d.attribute_name,
+            }),
+        },
+    )
+}
+
+fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiError> {
+    let mut fields = json_object(request)?;
+    let username = fields.required("username");
+    let password = fields.required("password");
+    let email = fields.required("email");
+    let mut attributes = BTreeMap::new();
+    for (name, value) in fields.optional_string_map("attributes").unwrap_or_default() {
+        let source = format!("attributes.{name}");
+        if !api.sign_up_attributes.allows(&name) {
+            fields.reject(&source, "is not an attribute that can be set at sign-up");
+        } else if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
+            fields.reject(&source, format!("must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"));
+        } else {
+            attributes.insert(name, value);
+        }
+    }
+    fields.finish(|| {
+        Some(SignUpInput {
+            username: username?,
+            password: password?,
+            email: email?,
+            attributes,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use auth_cognito::secret_hash;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::sign_up::SignUpOutput;
+    use aws_sdk_cognitoidentityprovider::types::{CodeDeliveryDetailsType, DeliveryMediumType};
+    use aws_smithy_mocks::mock;
+
+    const VALID: &str = r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{"name":"Ada"}}"#;
+
+    #[tokio::test]
+    async fn creates_the_user_with_secret_hash_and_allowed_attributes() {
+        let rule = mock!(Client::sign_up)
+            .match_requests(|req| {
+                let attrs: Vec<(&str, Option<&str>)> = req.user_attributes().iter().map(|a| (a.name(), a.value())).collect();
+                req.username() == Some("ada")
+                    && req.password() == Some("Correct-Horse-1")
+                    && req.client_id() == Some(CLIENT_ID)
+                    && req.secret_hash() == Some(secret_hash("ada", CLIENT_ID, CLIENT_SECRET).as_str())
+                    && attrs == [("email", Some("ada@example.com")), ("name", Some("Ada"))]
+            })
+            .then_output(|| {
+                SignUpOutput::builder()
+                    .user_sub("sub-123")
+                    .user_confirmed(false)
+                    .code_delivery_details(
+                        CodeDeliveryDetailsType::builder()
+                            .destination("a***@e***")
+                            .delivery_medium(DeliveryMediumType::Email)
+                            .attribute_name("email")
+                            .build(),
+                    )
+                    .build()
+                    .expect("output")
+            });
+        let api = api(&[&rule], Some(CLIENT_SECRET));
+        let (status, body) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
+        assert_eq!(status, 201);
+        assert_eq!(body["userSub"], "sub-123");
+        assert_eq!(body["userConfirmed"], false);
+        assert_eq!(body["codeDelivery"]["deliveryMedium"], "EMAIL");
+        assert_eq!(body["codeDelivery"]["destination"], "a***@e***");
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_client_secret_no_secret_hash_is_sent() {
+        let rule = mock!(Client::sign_up)
+            .match_requests(|req| req.secret_hash().is_none())
+            .then_output(|| SignUpOutput::builder().user_sub("s").user_confirmed(true).build().expect("output"));
+        let api = api(&[&rule], None);
+        let (status, body) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
+        assert_eq!((status, &body["userConfirmed"]), (201, &serde_json::json!(true)));
+        assert!(body.get("codeDelivery").is_none());
+    }
+
+    #[tokio::test]
+    async fn every_bad_field_is_reported_and_cognito_is_not_called() {
+        let rule = mock!(Client::sign_up).then_output(|| SignUpOutput::builder().user_sub("s").user_confirmed(true).build().expect("output"));
+        let api = api(&[&rule], None);
+        let body = r#"{"username":"a b","password":"short","email":"nope","attributes":{"custom:team":"red","name":"x"},"admin":true}"#;
+        let (status, problem) = read(handler(&api, post_json("/auth/sign-up", body)).await.unwrap());
+        assert_eq!(status, 400);
+        assert_eq!(problem["code"], "ValidationFailed");
+        let mut sources: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
+        sources.sort();
+        assert_eq!(sources, ["admin", "attributes.custom:team", "email", "password", "username"]);
+        assert_eq!(rule.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn role_team_and_group_attributes_can_never_be_set() {
+        let api = api(&[], None);
+        for attr in ["custom:role", "custom:team", "cognito:groups", "email_verified"] {
+            let body = format!(r#"{{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{{"{attr}":"admin"}}}}"#);
+            let (status, problem) = read(handler(&api, post_json("/auth/sign-up", &body)).await.unwrap());
+            assert_eq!(status, 400, "{attr}");
+            assert_eq!(problem["errors"][0]["source"], format!("attributes.{attr}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn cognito_failures_map_to_documented_answers() {
+        let cases = [
+            ("UsernameExistsException", 409, "UsernameExists"),
+            ("AliasExistsException", 409, "AliasExists"),
+            ("InvalidPasswordException", 400, "InvalidPassword"),
+            ("InvalidParameterException", 400, "InvalidParameter"),
+            ("CodeDeliveryFailureException", 502, "CodeDeliveryFailed"),
+            ("UserLambdaValidationException", 502, "TriggerFailed"),
+            ("TooManyRequestsException", 429, "TooManyRequests"),
+            ("LimitExceededException", 429, "TooManyRequests"),
+            ("InternalErrorException", 503, "IdentityProviderUnavailable"),
+            ("ResourceNotFoundException", 500, "InternalError"),
+        ];
+        for (code, status, api_code) in cases {
+            let rule = fails_with(
+                mock!(Client::sign_up),
+                code,
+                "Password did not conform with policy: Password must have numeric characters; pool eu-west-1_TestPool",
+            );
+            let api = api(&[&rule], None);
+            let response = handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap();
+            let retry_after = response.headers().get("retry-after").is_some();
+            let (got_status, problem) = read(response);
+            assert_eq!((got_status, problem["code"].as_str().unwrap()), (status, api_code), "{code}");
+            assert_eq!(retry_after, status == 429 || status == 503, "{code}");
+            assert!(!problem.to_string().contains("eu-west-1_TestPool"), "{code}: {problem}");
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_password_tells_which_rule_failed() {
+        let rule = fails_with(
+            mock!(Client::sign_up),
+            "InvalidPasswordException",
+            "Password did not conform with policy: Password must have uppercase characters",
+        );
+        let api = api(&[&rule], None);
+        let (_, problem) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
+        assert_eq!(problem["detail"], "The password does not meet the policy: Password must have uppercase characters");
+    }
+}

@@ -1,0 +1,74 @@
+//! Handlers against the real Cognito implementation whose SDK client answers from mocks, so
+//! request building, SECRET_HASH and the SDK's own error parsing are all exercised.
+
+use auth_cognito::{CognitoIdentityProvider, CognitoSettings};
+use aws_sdk_cognitoidentityprovider as cognito;
+use aws_smithy_mocks::{Rule, RuleMode, mock_client};
+use lambda_http::http::header;
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+
+use crate::{AccountApi, AttributeAllowList};
+
+pub const CLIENT_ID: &str = "test-client-id";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+pub const POOL_ID: &str = "eu-west-1_TestPool";
+
+pub fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<CognitoIdentityProvider> {
+    let client = mock_client!(cognito, RuleMode::MatchAny, rules);
+    let settings = CognitoSettings {
+        region: "eu-west-1".into(),
+        user_pool_id: POOL_ID.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: client_secret.map(|s| SecretString::from(s.to_owned())),
+    };
+    let attributes = AttributeAllowList::new(["name".to_owned()]).expect("allow-list");
+    AccountApi::new(CognitoIdentityProvider::new(client, settings), attributes)
+}
+
+/// The body Cognito sends for a failed call (awsJson 1.1).
+pub fn cognito_error(code: &str, message: &str) -> String {
+    serde_json::json!({ "__type": code, "message": message }).to_string()
+}
+
+pub fn post_json(path: &str, body: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body.to_owned()))
+        .expect("request")
+}
+
+pub fn with_bearer(mut request: Request, token: &str) -> Request {
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    request
+}
+
+/// Status and JSON body (Null when empty) of a response.
+pub fn read(response: Response<Body>) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
+        Body::Empty => serde_json::Value::Null,
+        other => panic!("unexpected body {other:?}"),
+    };
+    (status, body)
+}
+
+/// A rule answering every call (retries included) with Cognito's error `code`.
+pub fn fails_with<I, O, E>(builder: aws_smithy_mocks::RuleBuilder<I, O, E>, code: &str, message: &str) -> Rule
+where
+    I: std::fmt::Debug + Send + Sync + 'static,
+    O: std::fmt::Debug + Send + Sync + 'static,
+    E: std::fmt::Debug + Send + Sync + std::error::Error + 'static,
+{
+    builder
+        .sequence()
+        .http_status(400, Some(cognito_error(code, message)))
+        .repeatedly()
+        .build()
+}
