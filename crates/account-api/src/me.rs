@@ -86,3 +86,60 @@ mod tests {
         assert!(token_groups("a.!!!.c").is_empty());
     }
 }
+
+#[cfg(test)]
+mod handler_tests {
+    use super::*;
+    use crate::test_support::*;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::get_user::GetUserOutput;
+    use aws_sdk_cognitoidentityprovider::types::AttributeType;
+    use aws_smithy_mocks::mock;
+
+    fn get(token: Option<&str>) -> Request {
+        let request = lambda_http::http::Request::builder()
+            .method("GET")
+            .uri("/auth/me")
+            .body(Body::Empty)
+            .expect("request");
+        match token {
+            Some(token) => with_bearer(request, token),
+            None => request,
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_the_profile_with_groups_from_the_accepted_token() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"sub-1","cognito:groups":["admin"]}"#);
+        let token = format!("h.{payload}.sig");
+        let expected = token.clone();
+        let rule = mock!(Client::get_user)
+            .match_requests(move |req| req.access_token() == Some(expected.as_str()))
+            .then_output(|| {
+                let attr = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build().expect("attribute");
+                GetUserOutput::builder()
+                    .username("ada")
+                    .user_attributes(attr("sub", "sub-1"))
+                    .user_attributes(attr("email", "ada@example.com"))
+                    .build()
+                    .expect("output")
+            });
+        let api = api(&[&rule], None);
+        let (status, body) = read(handler(&api, get(Some(&token))).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            serde_json::json!({"username": "ada", "sub": "sub-1", "groups": ["admin"], "attributes": {"sub": "sub-1", "email": "ada@example.com"}})
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_or_revoked_tokens_are_401() {
+        let api_without_rules = api(&[], None);
+        assert_eq!(read(handler(&api_without_rules, get(None)).await.unwrap()).0, 401);
+        let rule = fails_with(mock!(Client::get_user), "NotAuthorizedException", "Access Token has been revoked");
+        let api = api(&[&rule], None);
+        let (status, problem) = read(handler(&api, get(Some("a.b.c"))).await.unwrap());
+        assert_eq!((status, problem["code"].as_str().unwrap()), (401, "Unauthorized"));
+    }
+}

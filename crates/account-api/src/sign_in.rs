@@ -77,3 +77,99 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use auth_cognito::secret_hash;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
+    use aws_smithy_mocks::mock;
+
+    const BODY: &str = r#"{"username":"ada","password":"Correct-Horse-1"}"#;
+
+    fn tokens() -> InitiateAuthOutput {
+        InitiateAuthOutput::builder()
+            .authentication_result(
+                AuthenticationResultType::builder()
+                    .access_token("access.jwt")
+                    .id_token("id.jwt")
+                    .refresh_token("refresh-token")
+                    .expires_in(3600)
+                    .token_type("Bearer")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn answers_tokens_for_a_password_sign_in_with_secret_hash() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                req.auth_flow() == Some(&AuthFlowType::UserPasswordAuth)
+                    && params.get("USERNAME").map(String::as_str) == Some("ada")
+                    && params.get("PASSWORD").map(String::as_str) == Some("Correct-Horse-1")
+                    && params.get("SECRET_HASH") == Some(&secret_hash("ada", CLIENT_ID, CLIENT_SECRET))
+            })
+            .then_output(tokens);
+        let api = api(&[&rule], Some(CLIENT_SECRET));
+        let response = handler(&api, post_json("/auth/sign-in", BODY)).await.unwrap();
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let (status, body) = read(response);
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            serde_json::json!({"accessToken": "access.jwt", "idToken": "id.jwt", "refreshToken": "refresh-token", "expiresIn": 3600, "tokenType": "Bearer"})
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_user_and_wrong_password_are_indistinguishable() {
+        let mut answers = Vec::new();
+        for code in ["NotAuthorizedException", "UserNotFoundException"] {
+            let rule = fails_with(mock!(Client::initiate_auth), code, "Incorrect username or password.");
+            let api = api(&[&rule], None);
+            answers.push(read(handler(&api, post_json("/auth/sign-in", BODY)).await.unwrap()));
+        }
+        assert_eq!(answers[0].0, 401);
+        assert_eq!(answers[0].1["code"], "InvalidCredentials");
+        assert_eq!(answers[0], answers[1]);
+    }
+
+    #[tokio::test]
+    async fn account_state_errors_are_documented_answers() {
+        let cases = [
+            ("UserNotConfirmedException", 403, "UserNotConfirmed"),
+            ("PasswordResetRequiredException", 403, "PasswordResetRequired"),
+            ("TooManyFailedAttemptsException", 429, "TooManyRequests"),
+            ("UnexpectedLambdaException", 502, "TriggerFailed"),
+        ];
+        for (code, status, api_code) in cases {
+            let rule = fails_with(mock!(Client::initiate_auth), code, "x");
+            let api = api(&[&rule], None);
+            let (got, problem) = read(handler(&api, post_json("/auth/sign-in", BODY)).await.unwrap());
+            assert_eq!((got, problem["code"].as_str().unwrap()), (status, api_code), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_challenge_is_answered_with_its_name_and_session() {
+        let rule = mock!(Client::initiate_auth).then_output(|| {
+            InitiateAuthOutput::builder()
+                .challenge_name(ChallengeNameType::NewPasswordRequired)
+                .session("session-1")
+                .challenge_parameters("USER_ID_FOR_SRP", "ada")
+                .build()
+        });
+        let api = api(&[&rule], None);
+        let (status, body) = read(handler(&api, post_json("/auth/sign-in", BODY)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(body["challengeName"], "NEW_PASSWORD_REQUIRED");
+        assert_eq!(body["session"], "session-1");
+        assert_eq!(body["challengeParameters"]["USER_ID_FOR_SRP"], "ada");
+        assert!(body.get("accessToken").is_none());
+    }
+}
