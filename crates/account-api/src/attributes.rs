@@ -16,10 +16,19 @@ pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeAllowList(BTreeSet<String>);
 
+impl Default for AttributeAllowList {
+    /// Only `name`.
+    fn default() -> Self {
+        Self(BTreeSet::from(["name".to_owned()]))
+    }
+}
+
 impl AttributeAllowList {
     /// `SIGN_UP_ALLOWED_ATTRIBUTES`: comma-separated Cognito attribute names; default `name`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let names = env.list("SIGN_UP_ALLOWED_ATTRIBUTES").unwrap_or_else(|| vec!["name".to_owned()]);
+        let Some(names) = env.list("SIGN_UP_ALLOWED_ATTRIBUTES") else {
+            return Ok(Self::default());
+        };
         Self::new(names).map_err(|reason| ConfigError::Invalid {
             name: "SIGN_UP_ALLOWED_ATTRIBUTES",
             reason,

@@ -35,7 +35,16 @@ impl CognitoIdentityProvider {
     /// Builds the SDK client with bounded time-outs and retries. The endpoint comes from the
     /// SDK's standard `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` / `AWS_ENDPOINT_URL` when set.
     pub async fn connect(settings: CognitoSettings) -> Self {
-        let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        Self::connect_with(settings, |loader| loader).await
+    }
+
+    /// [`Self::connect`] with changes to the SDK configuration (the local stack sets the
+    /// emulator's endpoint and fixed credentials this way).
+    pub async fn connect_with(
+        settings: CognitoSettings,
+        configure: impl FnOnce(aws_config::ConfigLoader) -> aws_config::ConfigLoader,
+    ) -> Self {
+        let loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(settings.region.clone()))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -44,9 +53,8 @@ impl CognitoIdentityProvider {
                     .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .load()
-            .await;
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        let sdk_config = configure(loader).load().await;
         Self::new(Client::new(&sdk_config), settings)
     }
 

@@ -1,0 +1,117 @@
+//! The whole local stack: emulator, seeded pool and gateway, started and stopped together.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use account_api::{AccountApi, AttributeAllowList};
+use auth_cognito::{CognitoIdentityProvider, CognitoSettings};
+use aws_sdk_cognitoidentityprovider::config::Credentials;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::emulator::{self, Emulator, EmulatorError};
+use crate::gateway::{self, Gateway};
+use crate::seed::{self, DemoUser, SeedError, SeededPool};
+use crate::template::{self, ApiDefinition, TemplateError};
+
+#[derive(Debug, Clone)]
+pub struct LocalStackOptions {
+    pub host: IpAddr,
+    /// Gateway port; 0 picks a free one.
+    pub port: u16,
+    /// Emulator port; 0 picks a free one.
+    pub emulator_port: u16,
+    pub emulator_command: PathBuf,
+    pub template: PathBuf,
+    pub demo: DemoUser,
+}
+
+impl Default for LocalStackOptions {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            emulator_port: 0,
+            emulator_command: emulator::default_command(),
+            template: template::default_path(),
+            demo: DemoUser::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalStackError {
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct LocalStack {
+    pub base_url: String,
+    pub emulator_url: String,
+    pub pool: SeededPool,
+    pub api: ApiDefinition,
+    emulator: Emulator,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl LocalStack {
+    pub async fn start(options: LocalStackOptions) -> Result<Self, LocalStackError> {
+        let api_definition = template::load(&options.template)?;
+        let emulator = Emulator::start(&options.emulator_command, options.emulator_port).await?;
+        let emulator_url = emulator.endpoint();
+        let pool = seed::seed(&seed::emulator_client(&emulator_url), options.demo.clone()).await?;
+
+        let settings = CognitoSettings {
+            region: seed::REGION.into(),
+            user_pool_id: pool.user_pool_id.clone(),
+            client_id: pool.client_id.clone(),
+            client_secret: None,
+        };
+        let endpoint = emulator_url.clone();
+        let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {
+            loader
+                .endpoint_url(endpoint)
+                .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        })
+        .await;
+        let gateway = Arc::new(Gateway::new(
+            api_definition.routes.clone(),
+            AccountApi::new(idp, AttributeAllowList::default()),
+        ));
+
+        let addr = SocketAddr::new(options.host, options.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| LocalStackError::Listen { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| LocalStackError::Listen { addr, source })?;
+        let (shutdown, stopped) = oneshot::channel();
+        let server = tokio::spawn(gateway::serve(listener, gateway, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base_url: format!("http://{bound}"),
+            emulator_url,
+            pool,
+            api: api_definition,
+            emulator,
+            shutdown,
+            server,
+        })
+    }
+
+    /// Stops the gateway and the emulator.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.server.await;
+        self.emulator.stop().await;
+    }
+}

@@ -1,0 +1,187 @@
+//! Reads `infra/template.yaml`, the one source of the API's routes: which function serves each
+//! route, which routes are public (`Auth: Authorizer: NONE`), and the authorizer's rule document.
+
+use std::path::{Path, PathBuf};
+
+use http::Method;
+use serde_norway::Value;
+
+use crate::routes::{Function, Route};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("template is not valid YAML: {0}")]
+    Yaml(#[from] serde_norway::Error),
+    #[error("template: {0}")]
+    Invalid(String),
+}
+
+/// What the local stack needs from the template.
+#[derive(Debug, Clone)]
+pub struct ApiDefinition {
+    pub routes: Vec<Route>,
+    /// The authorizer's `AUTH_RULES` document, verbatim.
+    pub auth_rules: Option<String>,
+    /// Crate names of every function resource (authorizer included), for drift checks.
+    pub function_crates: Vec<String>,
+}
+
+pub fn default_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml")
+}
+
+pub fn load(path: &Path) -> Result<ApiDefinition, TemplateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text)
+}
+
+fn invalid(message: impl Into<String>) -> TemplateError {
+    TemplateError::Invalid(message.into())
+}
+
+pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
+    let template: Value = serde_norway::from_str(text)?;
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .ok_or_else(|| invalid("no Resources"))?;
+    let mut routes = Vec::new();
+    let mut auth_rules = None;
+    let mut function_crates = Vec::new();
+    for (name, resource) in resources {
+        let name = name.as_str().unwrap_or_default();
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let properties = resource.get("Properties").ok_or_else(|| invalid(format!("{name} has no Properties")))?;
+        let code_uri = properties
+            .get("CodeUri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("{name} has no CodeUri")))?;
+        let crate_name = code_uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+        function_crates.push(crate_name.clone());
+        if crate_name == "authorizer" {
+            auth_rules = properties
+                .get("Environment")
+                .and_then(|e| e.get("Variables"))
+                .and_then(|v| v.get("AUTH_RULES"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        let Some(events) = properties.get("Events").and_then(Value::as_mapping) else {
+            continue;
+        };
+        for (event_name, event) in events {
+            if event.get("Type").and_then(Value::as_str) != Some("Api") {
+                continue;
+            }
+            let event_name = event_name.as_str().unwrap_or_default();
+            let function = Function::from_crate_name(&crate_name)
+                .ok_or_else(|| invalid(format!("{name}.{event_name}: no function named {crate_name}")))?;
+            let props = event.get("Properties").ok_or_else(|| invalid(format!("{event_name} has no Properties")))?;
+            let path = props
+                .get("Path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(format!("{event_name} has no Path")))?;
+            let method = props
+                .get("Method")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(format!("{event_name} has no Method")))?;
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| invalid(format!("{event_name}: bad method {method}")))?;
+            let public = props
+                .get("Auth")
+                .and_then(|a| a.get("Authorizer"))
+                .and_then(Value::as_str)
+                == Some("NONE");
+            routes.push(Route {
+                method,
+                path: path.to_owned(),
+                function,
+                protected: !public,
+            });
+        }
+    }
+    Ok(ApiDefinition {
+        routes,
+        auth_rules,
+        function_crates,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_template() -> ApiDefinition {
+        load(&default_path()).expect("infra/template.yaml loads")
+    }
+
+    #[test]
+    fn every_function_has_a_route_and_every_route_a_function() {
+        let api = project_template();
+        for function in Function::ALL {
+            assert!(
+                api.routes.iter().any(|r| r.function == function),
+                "{} has no route in the template",
+                function.crate_name()
+            );
+        }
+        let crates_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&crates_dir)
+            .expect("functions/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("Cargo.toml").exists())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut in_template = api.function_crates.clone();
+        in_template.sort();
+        assert_eq!(on_disk, in_template, "functions/ and the template's functions differ");
+    }
+
+    #[test]
+    fn public_and_protected_routes_are_as_documented() {
+        let api = project_template();
+        let public: Vec<String> = api
+            .routes
+            .iter()
+            .filter(|r| !r.protected)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(
+            public,
+            ["POST /auth/sign-up", "POST /auth/verify-account", "POST /auth/sign-in", "POST /auth/refresh"]
+        );
+        let protected: Vec<String> = api
+            .routes
+            .iter()
+            .filter(|r| r.protected)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(protected, ["POST /auth/logout", "GET /auth/me", "GET /admin/users"]);
+        assert!(api.auth_rules.is_some_and(|rules| rules.contains("/admin/users")));
+    }
+
+    #[test]
+    fn a_route_to_an_unknown_function_is_an_error() {
+        let text = r#"
+Resources:
+  Ghost:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ../functions/ghost
+      Events:
+        Boo:
+          Type: Api
+          Properties: { Path: /ghost, Method: get, RestApiId: !Ref Api }
+"#;
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("no function named ghost"), "{err}");
+    }
+}
