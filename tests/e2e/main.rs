@@ -1,1 +1,5 @@
+//! End-to-end tests: real HTTP through the local gateway, real handlers, the local Cognito.
+//! One test binary for the whole workspace.
 
+mod account_journey;
+mod bad_input;

@@ -1,1 +1,175 @@
+//! Test support: [`spawn_app`] starts a whole local stack (emulator, seeded pool, gateway) on
+//! free ports, and [`TestApp`] calls it over real HTTP.
 
+// Test support: a failed set-up should stop the test loudly.
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use local_gateway::{LocalStack, LocalStackOptions};
+use serde_json::Value;
+
+/// Everything every stack in this process logged, so tests can check what never reaches a log.
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut logs) = self.0.lock() {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+    LOGS.get_or_init(|| {
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogSink(Arc::clone(&sink));
+        // Debug level and every target: the SDK's own logs are checked too.
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        sink
+    })
+    .clone()
+}
+
+/// Everything logged so far by any stack in this test process.
+pub fn captured_logs() -> String {
+    let sink = capture_logs();
+    let logs = sink.lock().map(|l| l.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&logs).into_owned()
+}
+
+pub struct TestApp {
+    pub stack: LocalStack,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl TestResponse {
+    /// The problem's `code`, or "" for a body without one.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Starts a fresh stack with its own emulator, pool and gateway.
+pub async fn spawn_app() -> TestApp {
+    capture_logs();
+    let stack = LocalStack::start(LocalStackOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("local stack did not start: {e}"));
+    TestApp {
+        stack,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.stack.base_url)
+    }
+
+    /// Sends a request with the given headers and raw body bytes.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(Full::new(body.into())).expect("request");
+        let response = self.client.request(request).await.expect("gateway answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&raw).unwrap_or(Value::Null)
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn post_json_with_token(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", "application/json"), ("authorization", &auth)],
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        self.send(Method::GET, path, &[("authorization", &auth)], Bytes::new())
+            .await
+    }
+
+    /// Signs in and answers the token response body.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Value {
+        let response = self
+            .post_json(
+                "/auth/sign-in",
+                &serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status, 200, "sign-in failed: {}", response.raw);
+        response.body
+    }
+
+    pub async fn stop(self) {
+        self.stack.stop().await;
+    }
+}

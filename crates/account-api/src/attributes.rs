@@ -74,10 +74,28 @@ mod tests {
 
     #[test]
     fn privileged_names_are_refused_even_when_configured() {
-        for name in ["custom:team", "custom:role", "custom:Roles", "cognito:groups", "custom:group_ids", "email_verified", "custom:tenant", "dev:custom:x"] {
+        for name in [
+            "custom:team",
+            "custom:role",
+            "custom:Roles",
+            "cognito:groups",
+            "custom:group_ids",
+            "email_verified",
+            "custom:tenant",
+            "dev:custom:x",
+        ] {
             let env = Env::from_pairs(&[("SIGN_UP_ALLOWED_ATTRIBUTES", &format!("name,{name}"))]);
             let err = AttributeAllowList::from_env(&env).unwrap_err();
-            assert!(matches!(err, ConfigError::Invalid { name: "SIGN_UP_ALLOWED_ATTRIBUTES", .. }), "{name}");
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "SIGN_UP_ALLOWED_ATTRIBUTES",
+                        ..
+                    }
+                ),
+                "{name}"
+            );
         }
         let env = Env::from_pairs(&[("SIGN_UP_ALLOWED_ATTRIBUTES", "name, locale ,custom:nickname")]);
         let list = AttributeAllowList::from_env(&env).unwrap();

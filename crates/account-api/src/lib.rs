@@ -30,7 +30,10 @@ pub struct AccountApi<P> {
 
 impl<P: IdentityProvider> AccountApi<P> {
     pub fn new(idp: P, sign_up_attributes: AttributeAllowList) -> Self {
-        Self { idp, sign_up_attributes }
+        Self {
+            idp,
+            sign_up_attributes,
+        }
     }
 }
 

@@ -73,7 +73,10 @@ fn page_parameters(request: &Request) -> Result<(i32, Option<String>), ApiError>
         Some(raw) => match raw.parse::<i32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
-                errors.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")));
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ));
                 DEFAULT_LIMIT
             }
         },
@@ -85,5 +88,9 @@ fn page_parameters(request: &Request) -> Result<(i32, Option<String>), ApiError>
     {
         errors.push(FieldError::new("nextToken", "is not a valid page token"));
     }
-    if errors.is_empty() { Ok((limit, next_token)) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok((limit, next_token))
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }

@@ -65,11 +65,16 @@ mod tests {
         let sign_out = sign_out_ok();
         let revoke = mock!(Client::revoke_token)
             .match_requests(|req| {
-                req.token() == Some("refresh-1") && req.client_id() == Some(CLIENT_ID) && req.client_secret() == Some(CLIENT_SECRET)
+                req.token() == Some("refresh-1")
+                    && req.client_id() == Some(CLIENT_ID)
+                    && req.client_secret() == Some(CLIENT_SECRET)
             })
             .then_output(|| RevokeTokenOutput::builder().build());
         let api = api(&[&sign_out, &revoke], Some(CLIENT_SECRET));
-        let request = with_bearer(post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#), "access.jwt");
+        let request = with_bearer(
+            post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#),
+            "access.jwt",
+        );
         let (status, body) = read(handler(&api, request).await.unwrap());
         assert_eq!((status, body), (204, serde_json::Value::Null));
         assert_eq!((sign_out.num_calls(), revoke.num_calls()), (1, 1));
@@ -87,9 +92,16 @@ mod tests {
     #[tokio::test]
     async fn a_failed_revocation_after_sign_out_still_logs_out() {
         let sign_out = sign_out_ok();
-        let revoke = fails_with(mock!(Client::revoke_token), "UnauthorizedException", "token revocation is not enabled");
+        let revoke = fails_with(
+            mock!(Client::revoke_token),
+            "UnauthorizedException",
+            "token revocation is not enabled",
+        );
         let api = api(&[&sign_out, &revoke], None);
-        let request = with_bearer(post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#), "access.jwt");
+        let request = with_bearer(
+            post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#),
+            "access.jwt",
+        );
         assert_eq!(read(handler(&api, request).await.unwrap()).0, 204);
         assert_eq!(revoke.num_calls(), 1);
     }
@@ -97,12 +109,22 @@ mod tests {
     #[tokio::test]
     async fn a_missing_or_rejected_access_token_is_401() {
         let api_without_rules = api(&[], None);
-        let (status, problem) = read(handler(&api_without_rules, post_json("/auth/logout", "")).await.unwrap());
+        let (status, problem) = read(
+            handler(&api_without_rules, post_json("/auth/logout", ""))
+                .await
+                .unwrap(),
+        );
         assert_eq!((status, problem["code"].as_str().unwrap()), (401, "Unauthorized"));
 
-        let rule = fails_with(mock!(Client::global_sign_out), "NotAuthorizedException", "Access Token has been revoked");
+        let rule = fails_with(
+            mock!(Client::global_sign_out),
+            "NotAuthorizedException",
+            "Access Token has been revoked",
+        );
         let api = api(&[&rule], None);
-        let response = handler(&api, with_bearer(post_json("/auth/logout", ""), "old.jwt")).await.unwrap();
+        let response = handler(&api, with_bearer(post_json("/auth/logout", ""), "old.jwt"))
+            .await
+            .unwrap();
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
         assert_eq!(read(response).0, 401);
     }
@@ -111,8 +133,18 @@ mod tests {
     async fn a_bad_body_is_rejected_before_signing_out() {
         let sign_out = sign_out_ok();
         let api = api(&[&sign_out], None);
-        let (status, problem) = read(handler(&api, with_bearer(post_json("/auth/logout", r#"{"refreshToken":7}"#), "access.jwt")).await.unwrap());
-        assert_eq!((status, problem["errors"][0]["source"].as_str().unwrap()), (400, "refreshToken"));
+        let (status, problem) = read(
+            handler(
+                &api,
+                with_bearer(post_json("/auth/logout", r#"{"refreshToken":7}"#), "access.jwt"),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            (status, problem["errors"][0]["source"].as_str().unwrap()),
+            (400, "refreshToken")
+        );
         assert_eq!(sign_out.num_calls(), 0);
     }
 }

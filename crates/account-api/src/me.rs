@@ -137,7 +137,11 @@ mod handler_tests {
     async fn missing_or_revoked_tokens_are_401() {
         let api_without_rules = api(&[], None);
         assert_eq!(read(handler(&api_without_rules, get(None)).await.unwrap()).0, 401);
-        let rule = fails_with(mock!(Client::get_user), "NotAuthorizedException", "Access Token has been revoked");
+        let rule = fails_with(
+            mock!(Client::get_user),
+            "NotAuthorizedException",
+            "Access Token has been revoked",
+        );
         let api = api(&[&rule], None);
         let (status, problem) = read(handler(&api, get(Some("a.b.c"))).await.unwrap());
         assert_eq!((status, problem["code"].as_str().unwrap()), (401, "Unauthorized"));

@@ -88,13 +88,20 @@ mod tests {
         let body = format!(r#"{{"refreshToken":"refresh-1","username":"{SUB}"}}"#);
         let (status, body) = read(handler(&api, post_json("/auth/refresh", &body)).await.unwrap());
         assert_eq!(status, 200);
-        assert_eq!(body, serde_json::json!({"accessToken": "new.access", "idToken": "new.id", "expiresIn": 3600, "tokenType": "Bearer"}));
+        assert_eq!(
+            body,
+            serde_json::json!({"accessToken": "new.access", "idToken": "new.id", "expiresIn": 3600, "tokenType": "Bearer"})
+        );
     }
 
     #[tokio::test]
     async fn username_is_required_only_with_a_client_secret() {
         let with_secret = api(&[], Some(CLIENT_SECRET));
-        let (status, problem) = read(handler(&with_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#)).await.unwrap());
+        let (status, problem) = read(
+            handler(&with_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
+                .await
+                .unwrap(),
+        );
         assert_eq!(status, 400);
         assert_eq!(problem["errors"][0]["source"], "username");
 
@@ -102,7 +109,11 @@ mod tests {
             .match_requests(|req| req.auth_parameters().is_some_and(|p| !p.contains_key("SECRET_HASH")))
             .then_output(refreshed);
         let without_secret = api(&[&rule], None);
-        let (status, _) = read(handler(&without_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#)).await.unwrap());
+        let (status, _) = read(
+            handler(&without_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
+                .await
+                .unwrap(),
+        );
         assert_eq!(status, 200);
     }
 
@@ -111,8 +122,16 @@ mod tests {
         for code in ["NotAuthorizedException", "UserNotFoundException"] {
             let rule = fails_with(mock!(Client::initiate_auth), code, "Refresh Token has been revoked");
             let api = api(&[&rule], None);
-            let (status, problem) = read(handler(&api, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#)).await.unwrap());
-            assert_eq!((status, problem["code"].as_str().unwrap()), (401, "Unauthorized"), "{code}");
+            let (status, problem) = read(
+                handler(&api, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(
+                (status, problem["code"].as_str().unwrap()),
+                (401, "Unauthorized"),
+                "{code}"
+            );
         }
     }
 }

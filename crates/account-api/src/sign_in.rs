@@ -67,7 +67,11 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
     })?;
     match &outcome {
         SignInOutcome::Tokens(tokens) => json(StatusCode::OK, &TokensBody::from_tokens(tokens)),
-        SignInOutcome::Challenge { name, session, parameters } => json(
+        SignInOutcome::Challenge {
+            name,
+            session,
+            parameters,
+        } => json(
             StatusCode::OK,
             &ChallengeBody {
                 challenge_name: name,

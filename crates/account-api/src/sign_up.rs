@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use auth_cognito::{IdentityProvider, SignUpInput};
+use auth_core::ApiError;
 use auth_core::error::respond;
 use auth_core::request::json_object;
 use auth_core::response::json;
-use auth_core::ApiError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -69,7 +69,10 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
         if !api.sign_up_attributes.allows(&name) {
             fields.reject(&source, "is not an attribute that can be set at sign-up");
         } else if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
-            fields.reject(&source, format!("must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"));
+            fields.reject(
+                &source,
+                format!("must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"),
+            );
         } else {
             attributes.insert(name, value);
         }
@@ -94,13 +97,15 @@ mod tests {
     use aws_sdk_cognitoidentityprovider::types::{CodeDeliveryDetailsType, DeliveryMediumType};
     use aws_smithy_mocks::mock;
 
-    const VALID: &str = r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{"name":"Ada"}}"#;
+    const VALID: &str =
+        r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{"name":"Ada"}}"#;
 
     #[tokio::test]
     async fn creates_the_user_with_secret_hash_and_allowed_attributes() {
         let rule = mock!(Client::sign_up)
             .match_requests(|req| {
-                let attrs: Vec<(&str, Option<&str>)> = req.user_attributes().iter().map(|a| (a.name(), a.value())).collect();
+                let attrs: Vec<(&str, Option<&str>)> =
+                    req.user_attributes().iter().map(|a| (a.name(), a.value())).collect();
                 req.username() == Some("ada")
                     && req.password() == Some("Correct-Horse-1")
                     && req.client_id() == Some(CLIENT_ID)
@@ -135,7 +140,13 @@ mod tests {
     async fn without_a_client_secret_no_secret_hash_is_sent() {
         let rule = mock!(Client::sign_up)
             .match_requests(|req| req.secret_hash().is_none())
-            .then_output(|| SignUpOutput::builder().user_sub("s").user_confirmed(true).build().expect("output"));
+            .then_output(|| {
+                SignUpOutput::builder()
+                    .user_sub("s")
+                    .user_confirmed(true)
+                    .build()
+                    .expect("output")
+            });
         let api = api(&[&rule], None);
         let (status, body) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
         assert_eq!((status, &body["userConfirmed"]), (201, &serde_json::json!(true)));
@@ -144,15 +155,29 @@ mod tests {
 
     #[tokio::test]
     async fn every_bad_field_is_reported_and_cognito_is_not_called() {
-        let rule = mock!(Client::sign_up).then_output(|| SignUpOutput::builder().user_sub("s").user_confirmed(true).build().expect("output"));
+        let rule = mock!(Client::sign_up).then_output(|| {
+            SignUpOutput::builder()
+                .user_sub("s")
+                .user_confirmed(true)
+                .build()
+                .expect("output")
+        });
         let api = api(&[&rule], None);
         let body = r#"{"username":"a b","password":"short","email":"nope","attributes":{"custom:team":"red","name":"x"},"admin":true}"#;
         let (status, problem) = read(handler(&api, post_json("/auth/sign-up", body)).await.unwrap());
         assert_eq!(status, 400);
         assert_eq!(problem["code"], "ValidationFailed");
-        let mut sources: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
+        let mut sources: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["source"].as_str().unwrap())
+            .collect();
         sources.sort();
-        assert_eq!(sources, ["admin", "attributes.custom:team", "email", "password", "username"]);
+        assert_eq!(
+            sources,
+            ["admin", "attributes.custom:team", "email", "password", "username"]
+        );
         assert_eq!(rule.num_calls(), 0);
     }
 
@@ -160,7 +185,9 @@ mod tests {
     async fn role_team_and_group_attributes_can_never_be_set() {
         let api = api(&[], None);
         for attr in ["custom:role", "custom:team", "cognito:groups", "email_verified"] {
-            let body = format!(r#"{{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{{"{attr}":"admin"}}}}"#);
+            let body = format!(
+                r#"{{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{{"{attr}":"admin"}}}}"#
+            );
             let (status, problem) = read(handler(&api, post_json("/auth/sign-up", &body)).await.unwrap());
             assert_eq!(status, 400, "{attr}");
             assert_eq!(problem["errors"][0]["source"], format!("attributes.{attr}"));
@@ -191,7 +218,11 @@ mod tests {
             let response = handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap();
             let retry_after = response.headers().get("retry-after").is_some();
             let (got_status, problem) = read(response);
-            assert_eq!((got_status, problem["code"].as_str().unwrap()), (status, api_code), "{code}");
+            assert_eq!(
+                (got_status, problem["code"].as_str().unwrap()),
+                (status, api_code),
+                "{code}"
+            );
             assert_eq!(retry_after, status == 429 || status == 503, "{code}");
             assert!(!problem.to_string().contains("eu-west-1_TestPool"), "{code}: {problem}");
         }
@@ -206,6 +237,9 @@ mod tests {
         );
         let api = api(&[&rule], None);
         let (_, problem) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
-        assert_eq!(problem["detail"], "The password does not meet the policy: Password must have uppercase characters");
+        assert_eq!(
+            problem["detail"],
+            "The password does not meet the policy: Password must have uppercase characters"
+        );
     }
 }

@@ -24,16 +24,22 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
     Ok(respond(verify_account(api, &request).await))
 }
 
-async fn verify_account<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+async fn verify_account<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
     let mut fields = json_object(request)?;
     let username = fields.required::<Username>("username");
     let code = fields.required::<ConfirmationCode>("code");
     let (username, code) = fields.finish(|| Some((username?, code?)))?;
-    api.idp.confirm_sign_up(&username, &code).await.map_err(|err| match err {
-        // Cognito's answer for confirming a confirmed account.
-        IdpError::NotAuthorized => ApiError::AlreadyConfirmed,
-        other => other.into(),
-    })?;
+    api.idp
+        .confirm_sign_up(&username, &code)
+        .await
+        .map_err(|err| match err {
+            // Cognito's answer for confirming a confirmed account.
+            IdpError::NotAuthorized => ApiError::AlreadyConfirmed,
+            other => other.into(),
+        })?;
     json(
         StatusCode::OK,
         &VerifiedBody {
@@ -80,7 +86,11 @@ mod tests {
             ("LimitExceededException", 429, "TooManyRequests"),
         ];
         for (code, status, api_code) in cases {
-            let rule = fails_with(mock!(Client::confirm_sign_up), code, "Invalid verification code provided, please try again.");
+            let rule = fails_with(
+                mock!(Client::confirm_sign_up),
+                code,
+                "Invalid verification code provided, please try again.",
+            );
             let api = api(&[&rule], None);
             let (got, problem) = read(handler(&api, post_json("/auth/verify-account", BODY)).await.unwrap());
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, api_code), "{code}");
@@ -90,7 +100,11 @@ mod tests {
     #[tokio::test]
     async fn malformed_codes_never_reach_cognito() {
         let api = api(&[], None);
-        for body in [r#"{"username":"ada","code":"12 34"}"#, r#"{"username":"ada","code":123456}"#, r#"{"username":"ada"}"#] {
+        for body in [
+            r#"{"username":"ada","code":"12 34"}"#,
+            r#"{"username":"ada","code":123456}"#,
+            r#"{"username":"ada"}"#,
+        ] {
             let (status, problem) = read(handler(&api, post_json("/auth/verify-account", body)).await.unwrap());
             assert_eq!(status, 400, "{body}");
             assert_eq!(problem["errors"][0]["source"], "code", "{body}");

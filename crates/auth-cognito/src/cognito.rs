@@ -168,7 +168,9 @@ impl IdentityProvider for CognitoIdentityProvider {
                     .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                     .unwrap_or_default(),
             }),
-            None => Err(IdpError::Unexpected("sign-in answered neither tokens nor a challenge".into())),
+            None => Err(IdpError::Unexpected(
+                "sign-in answered neither tokens nor a challenge".into(),
+            )),
         }
     }
 
@@ -207,7 +209,12 @@ impl IdentityProvider for CognitoIdentityProvider {
             .revoke_token()
             .token(refresh_token.expose_secret())
             .client_id(&self.settings.client_id)
-            .set_client_secret(self.settings.client_secret.as_ref().map(|s| s.expose_secret().to_owned()))
+            .set_client_secret(
+                self.settings
+                    .client_secret
+                    .as_ref()
+                    .map(|s| s.expose_secret().to_owned()),
+            )
             .send()
             .await
             .map_err(IdpError::from_sdk)?;

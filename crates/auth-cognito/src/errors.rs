@@ -103,7 +103,11 @@ fn password_policy_detail(message: Option<&str>) -> String {
     let safe = !rule.is_empty()
         && rule.len() <= 200
         && rule.chars().all(|c| c.is_ascii_alphanumeric() || " .,-'()".contains(c));
-    if safe { format!("The password does not meet the policy: {rule}") } else { GENERIC.into() }
+    if safe {
+        format!("The password does not meet the policy: {rule}")
+    } else {
+        GENERIC.into()
+    }
 }
 
 fn describe(err: &dyn StdError) -> String {
@@ -183,13 +187,18 @@ mod tests {
     #[test]
     fn password_policy_detail_keeps_only_a_plain_rule() {
         assert_eq!(
-            password_policy_detail(Some("Password did not conform with policy: Password must have uppercase characters")),
+            password_policy_detail(Some(
+                "Password did not conform with policy: Password must have uppercase characters"
+            )),
             "The password does not meet the policy: Password must have uppercase characters"
         );
         assert_eq!(
             password_policy_detail(Some("Password did not conform with policy: <script>")),
             "The password does not meet the user pool's password policy."
         );
-        assert_eq!(password_policy_detail(None), "The password does not meet the user pool's password policy.");
+        assert_eq!(
+            password_policy_detail(None),
+            "The password does not meet the user pool's password policy."
+        );
     }
 }

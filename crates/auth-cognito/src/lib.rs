@@ -13,8 +13,8 @@ mod settings;
 pub use cognito::CognitoIdentityProvider;
 pub use errors::IdpError;
 pub use port::{
-    CodeDelivery, IdentityProvider, SignInOutcome, SignUpInput, SignUpOutcome, Tokens, UserPage,
-    UserProfile, UserSummary,
+    CodeDelivery, IdentityProvider, SignInOutcome, SignUpInput, SignUpOutcome, Tokens, UserPage, UserProfile,
+    UserSummary,
 };
 pub use secret_hash::secret_hash;
 pub use settings::CognitoSettings;

@@ -50,13 +50,29 @@ mod tests {
         ]);
         let settings = CognitoSettings::from_env(&env).unwrap();
         assert_eq!(settings.user_pool_id, "eu-west-1_abc");
-        assert_eq!(settings.client_secret.as_ref().map(|s| s.expose_secret()), Some("s3cr3t"));
+        assert_eq!(
+            settings.client_secret.as_ref().map(|s| s.expose_secret()),
+            Some("s3cr3t")
+        );
         assert!(!format!("{settings:?}").contains("s3cr3t"));
 
         let env = Env::from_pairs(&[("AWS_REGION", "eu-west-1"), ("COGNITO_USER_POOL_ID", "eu-west-1_abc")]);
-        assert_eq!(CognitoSettings::from_env(&env).unwrap_err(), ConfigError::Missing("COGNITO_CLIENT_ID"));
+        assert_eq!(
+            CognitoSettings::from_env(&env).unwrap_err(),
+            ConfigError::Missing("COGNITO_CLIENT_ID")
+        );
 
-        let env = Env::from_pairs(&[("AWS_REGION", "eu-west-1"), ("COGNITO_USER_POOL_ID", "abc"), ("COGNITO_CLIENT_ID", "c")]);
-        assert!(matches!(CognitoSettings::from_env(&env), Err(ConfigError::Invalid { name: "COGNITO_USER_POOL_ID", .. })));
+        let env = Env::from_pairs(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("COGNITO_USER_POOL_ID", "abc"),
+            ("COGNITO_CLIENT_ID", "c"),
+        ]);
+        assert!(matches!(
+            CognitoSettings::from_env(&env),
+            Err(ConfigError::Invalid {
+                name: "COGNITO_USER_POOL_ID",
+                ..
+            })
+        ));
     }
 }

@@ -14,9 +14,11 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where settings come from: the process environment, or a map in tests.
 pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
 }
 
 impl Env {
@@ -33,12 +35,7 @@ impl Env {
     }
 
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
-        Self::from_map(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        Self::from_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 
     /// The value, or `None` when unset or blank.
@@ -88,7 +85,10 @@ mod tests {
         let env = Env::from_pairs(&[("A", "1"), ("BLANK", "  ")]);
         assert_eq!(env.required("A").as_deref(), Ok("1"));
         let err = env.required("COGNITO_USER_POOL_ID").unwrap_err();
-        assert_eq!(err.to_string(), "missing required environment variable COGNITO_USER_POOL_ID");
+        assert_eq!(
+            err.to_string(),
+            "missing required environment variable COGNITO_USER_POOL_ID"
+        );
         assert_eq!(env.required("BLANK"), Err(ConfigError::Missing("BLANK")));
     }
 
@@ -98,6 +98,9 @@ mod tests {
         assert_eq!(env.list("L"), Some(vec!["name".to_owned(), "locale".to_owned()]));
         assert_eq!(env.parsed("N", 3_u64), Ok(12));
         assert_eq!(env.parsed("UNSET", 3_u64), Ok(3));
-        assert!(matches!(env.parsed::<u64>("BAD", 3), Err(ConfigError::Invalid { name: "BAD", .. })));
+        assert!(matches!(
+            env.parsed::<u64>("BAD", 3),
+            Err(ConfigError::Invalid { name: "BAD", .. })
+        ));
     }
 }

@@ -96,9 +96,7 @@ pub struct Problem {
 
 impl ApiError {
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            detail: detail.into(),
-        }
+        Self::Unauthorized { detail: detail.into() }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -119,9 +117,7 @@ impl ApiError {
             | Self::CodeMismatch
             | Self::ExpiredCode => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::UserNotConfirmed | Self::PasswordResetRequired | Self::Forbidden(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::UserNotConfirmed | Self::PasswordResetRequired | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::UserNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameExists | Self::AliasExists | Self::AlreadyConfirmed => StatusCode::CONFLICT,
@@ -314,7 +310,10 @@ mod tests {
     #[test]
     fn problem_type_is_kebab_case_of_code() {
         assert_eq!(problem_type("ValidationFailed"), "/problems/validation-failed");
-        assert_eq!(problem_type("IdentityProviderUnavailable"), "/problems/identity-provider-unavailable");
+        assert_eq!(
+            problem_type("IdentityProviderUnavailable"),
+            "/problems/identity-provider-unavailable"
+        );
     }
 
     #[test]
@@ -338,12 +337,21 @@ mod tests {
     fn server_errors_hide_their_cause() {
         for err in [
             ApiError::internal("database password=hunter2 leaked"),
-            ApiError::Unavailable { cause: "dispatch failure: connect 10.0.0.1".into() },
-            ApiError::TriggerFailed { cause: "PreSignUp lambda stack trace".into() },
+            ApiError::Unavailable {
+                cause: "dispatch failure: connect 10.0.0.1".into(),
+            },
+            ApiError::TriggerFailed {
+                cause: "PreSignUp lambda stack trace".into(),
+            },
         ] {
             let response = err.into_response();
-            let Body::Text(text) = response.body() else { panic!("text body") };
-            assert!(!text.contains("hunter2") && !text.contains("10.0.0.1") && !text.contains("stack trace"), "{text}");
+            let Body::Text(text) = response.body() else {
+                panic!("text body")
+            };
+            assert!(
+                !text.contains("hunter2") && !text.contains("10.0.0.1") && !text.contains("stack trace"),
+                "{text}"
+            );
             assert!(response.status().is_server_error());
         }
     }
@@ -353,11 +361,19 @@ mod tests {
         let response = ApiError::TooManyRequests.into_response();
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-        let response = ApiError::Unavailable { cause: "timeout".into() }.into_response();
+        let response = ApiError::Unavailable {
+            cause: "timeout".into(),
+        }
+        .into_response();
         assert_eq!(response.status(), 503);
         assert_eq!(body_json(&response)["code"], "IdentityProviderUnavailable");
         assert!(response.headers().contains_key(header::RETRY_AFTER));
-        assert!(!ApiError::InvalidCredentials.into_response().headers().contains_key(header::RETRY_AFTER));
+        assert!(
+            !ApiError::InvalidCredentials
+                .into_response()
+                .headers()
+                .contains_key(header::RETRY_AFTER)
+        );
     }
 
     #[test]

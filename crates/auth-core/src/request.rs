@@ -70,7 +70,10 @@ pub struct JsonFields {
 
 impl JsonFields {
     pub fn new(map: Map<String, Value>) -> Self {
-        Self { map, errors: Vec::new() }
+        Self {
+            map,
+            errors: Vec::new(),
+        }
     }
 
     /// Adds an error found by the caller (a rule across fields, say).
@@ -165,8 +168,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<AccessToken, ApiError> {
         .map_err(|_| ApiError::unauthorized("The Authorization header is not valid."))?;
     let token = bearer_value(value)
         .ok_or_else(|| ApiError::unauthorized("The Authorization header must use the Bearer scheme."))?;
-    AccessToken::try_from(token.to_owned())
-        .map_err(|_| ApiError::unauthorized("The bearer token is not well-formed."))
+    AccessToken::try_from(token.to_owned()).map_err(|_| ApiError::unauthorized("The bearer token is not well-formed."))
 }
 
 /// The token of a `Bearer <token>` value, or `None` for another scheme or no token.
@@ -218,7 +220,11 @@ mod tests {
             let err = json_object(&request(ct, r#"{"a":"b"}"#)).unwrap_err();
             assert_eq!(err.status(), 415, "{ct:?}");
         }
-        for ct in ["application/json; charset=utf-8", "Application/JSON", "application/problem+json"] {
+        for ct in [
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/problem+json",
+        ] {
             assert!(json_object(&request(Some(ct), r#"{"a":"b"}"#)).is_ok(), "{ct}");
         }
     }

@@ -171,7 +171,18 @@ mod tests {
     fn emails() {
         assert!(ok::<Email>("ada@example.com"));
         assert!(ok::<Email>("a.b+c@sub.example.co.uk"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a da@example.com", "ada@.com", "ada@example..com", "ada@-x.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@.com",
+            "ada@example..com",
+            "ada@-x.com",
+        ] {
             assert!(!ok::<Email>(bad), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
@@ -205,7 +216,10 @@ mod tests {
         let password = Password::try_from("Super-Secret-1".to_owned()).unwrap();
         let token = RefreshToken::try_from("tok-123".to_owned()).unwrap();
         let rendered = format!("{password:?} {token:?}");
-        assert!(!rendered.contains("Super-Secret-1") && !rendered.contains("tok-123"), "{rendered}");
+        assert!(
+            !rendered.contains("Super-Secret-1") && !rendered.contains("tok-123"),
+            "{rendered}"
+        );
         assert_eq!(password.expose_secret(), "Super-Secret-1");
     }
 }

@@ -23,10 +23,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The emulator's location: `MOTO_SERVER`, else the project's own `.venv`.
 pub fn default_command() -> PathBuf {
-    std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../.venv/bin/moto_server")
-    })
+    std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server"))
 }
 
 /// A free TCP port on loopback, for a child process that must be told its port.

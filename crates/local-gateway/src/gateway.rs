@@ -62,11 +62,24 @@ impl Gateway {
         let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(_) => {
-                return to_hyper(ApiError::PayloadTooLarge { limit: MAX_REQUEST_BYTES }.into_response());
+                return to_hyper(
+                    ApiError::PayloadTooLarge {
+                        limit: MAX_REQUEST_BYTES,
+                    }
+                    .into_response(),
+                );
             }
         };
         let request_id = self.next_request_id();
-        let event = proxy_event(&route, &parts.method, &parts.uri, &parts.headers, &body, path_parameters, &request_id);
+        let event = proxy_event(
+            &route,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            path_parameters,
+            &request_id,
+        );
         let response = self.invoke(route.function, &event).await;
         tracing::info!(
             method = %parts.method,
@@ -103,7 +116,10 @@ impl Gateway {
 
     fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
         format!("local-{nanos:x}-{n}")
     }
 }
@@ -201,4 +217,3 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: impl 
         });
     }
 }
-

@@ -11,7 +11,7 @@ pub mod emulator;
 pub mod gateway;
 pub mod routes;
 pub mod seed;
-pub mod template;
 pub mod stack;
+pub mod template;
 
 pub use stack::{LocalStack, LocalStackOptions};

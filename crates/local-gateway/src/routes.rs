@@ -76,7 +76,11 @@ pub fn find<'a>(routes: &'a [Route], method: &Method, path: &str) -> RouteMatch<
             path_exists = true;
         }
     }
-    if path_exists { RouteMatch::WrongMethod } else { RouteMatch::NotFound }
+    if path_exists {
+        RouteMatch::WrongMethod
+    } else {
+        RouteMatch::NotFound
+    }
 }
 
 fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
@@ -126,8 +130,14 @@ mod tests {
             route(Method::GET, "/teams/{team}/members"),
             route(Method::GET, "/files/{proxy+}"),
         ];
-        assert!(matches!(find(&routes, &Method::GET, "/auth/me"), RouteMatch::Found { .. }));
-        assert!(matches!(find(&routes, &Method::GET, "/auth/me/"), RouteMatch::Found { .. }));
+        assert!(matches!(
+            find(&routes, &Method::GET, "/auth/me"),
+            RouteMatch::Found { .. }
+        ));
+        assert!(matches!(
+            find(&routes, &Method::GET, "/auth/me/"),
+            RouteMatch::Found { .. }
+        ));
         let RouteMatch::Found { path_parameters, .. } = find(&routes, &Method::GET, "/teams/red/members") else {
             panic!("no match")
         };

@@ -78,9 +78,13 @@ impl LocalStack {
         };
         let endpoint = emulator_url.clone();
         let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {
-            loader
-                .endpoint_url(endpoint)
-                .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+            loader.endpoint_url(endpoint).credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ))
         })
         .await;
         let gateway = Arc::new(Gateway::new(
@@ -92,7 +96,9 @@ impl LocalStack {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| LocalStackError::Listen { addr, source })?;
-        let bound = listener.local_addr().map_err(|source| LocalStackError::Listen { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| LocalStackError::Listen { addr, source })?;
         let (shutdown, stopped) = oneshot::channel();
         let server = tokio::spawn(gateway::serve(listener, gateway, async {
             let _ = stopped.await;

@@ -58,12 +58,19 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
             continue;
         }
-        let properties = resource.get("Properties").ok_or_else(|| invalid(format!("{name} has no Properties")))?;
+        let properties = resource
+            .get("Properties")
+            .ok_or_else(|| invalid(format!("{name} has no Properties")))?;
         let code_uri = properties
             .get("CodeUri")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid(format!("{name} has no CodeUri")))?;
-        let crate_name = code_uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+        let crate_name = code_uri
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         function_crates.push(crate_name.clone());
         if crate_name == "authorizer" {
             auth_rules = properties
@@ -83,7 +90,9 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
             let event_name = event_name.as_str().unwrap_or_default();
             let function = Function::from_crate_name(&crate_name)
                 .ok_or_else(|| invalid(format!("{name}.{event_name}: no function named {crate_name}")))?;
-            let props = event.get("Properties").ok_or_else(|| invalid(format!("{event_name} has no Properties")))?;
+            let props = event
+                .get("Properties")
+                .ok_or_else(|| invalid(format!("{event_name} has no Properties")))?;
             let path = props
                 .get("Path")
                 .and_then(Value::as_str)
@@ -156,7 +165,12 @@ mod tests {
             .collect();
         assert_eq!(
             public,
-            ["POST /auth/sign-up", "POST /auth/verify-account", "POST /auth/sign-in", "POST /auth/refresh"]
+            [
+                "POST /auth/sign-up",
+                "POST /auth/verify-account",
+                "POST /auth/sign-in",
+                "POST /auth/refresh"
+            ]
         );
         let protected: Vec<String> = api
             .routes

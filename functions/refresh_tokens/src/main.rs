@@ -8,5 +8,8 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     auth_core::logging::init();
     let api = AccountApi::from_env(&Env::process()).await?;
-    run(service_fn(|request| account_api::refresh_tokens::handler(&api, request))).await
+    run(service_fn(|request| {
+        account_api::refresh_tokens::handler(&api, request)
+    }))
+    .await
 }

@@ -1,0 +1,33 @@
+# The project's commands. `make dev` and `make test` work on a fresh machine: they install
+# what they need (Python virtual environment with moto, cfn-lint, cargo-lambda, zig) themselves.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv dev test lint fmt unit bench package coldstart clean-venv
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: ## Create .venv with moto, cfn-lint, cargo-lambda and zig
+	@scripts/bootstrap-venv.sh
+
+dev: venv ## Local stack on http://127.0.0.1:3000 (Ctrl-C stops it)
+	cargo run --quiet -p local-gateway -- $(DEV_ARGS)
+
+test: venv ## Formatting, lints, template lint, unit and end-to-end tests
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	cargo test --workspace --locked
+
+fmt: ## Format the code
+	cargo fmt --all
+
+bench: ## Authorizer benchmarks (see BENCHMARKS.md)
+	cargo bench -p auth-core --bench authorizer
+
+clean-venv: ## Remove the virtual environment
+	rm -rf $(VENV)
