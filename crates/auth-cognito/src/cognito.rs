@@ -296,3 +296,73 @@ impl IdentityProvider for CognitoIdentityProvider {
         self.settings.client_secret.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auth_core::ApiError;
+    use aws_sdk_cognitoidentityprovider::config::Credentials;
+
+    fn settings() -> CognitoSettings {
+        CognitoSettings {
+            region: "eu-west-1".into(),
+            user_pool_id: "eu-west-1_x".into(),
+            client_id: "client".into(),
+            client_secret: None,
+        }
+    }
+
+    async fn provider_at(endpoint: String) -> CognitoIdentityProvider {
+        CognitoIdentityProvider::connect_with(settings(), move |loader| {
+            loader
+                .endpoint_url(endpoint)
+                .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_millis(300))
+                        .operation_attempt_timeout(Duration::from_millis(300))
+                        .operation_timeout(Duration::from_millis(800))
+                        .build(),
+                )
+        })
+        .await
+    }
+
+    async fn sign_in_status(provider: &CognitoIdentityProvider) -> (u16, Option<String>) {
+        let username = Username::try_from("ada".to_owned()).unwrap();
+        let password = Password::try_from("Correct-Horse-1".to_owned()).unwrap();
+        let err = provider.sign_in(&username, &password).await.unwrap_err();
+        assert!(matches!(err, IdpError::Unavailable(_)), "{err:?}");
+        let response = ApiError::from(err).into_response();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status().as_u16(), retry_after)
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_503_with_retry_after() {
+        // Bind then drop: nothing listens on this port any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let provider = provider_at(format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(sign_in_status(&provider).await, (503, Some("1".to_owned())));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_never_answers_times_out_as_503() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accept and hold connections without ever answering.
+        let holder = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                open.push(stream);
+            }
+        });
+        let provider = provider_at(format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(sign_in_status(&provider).await.0, 503);
+        holder.abort();
+    }
+}
