@@ -13,4 +13,10 @@ pub mod request;
 pub mod response;
 pub mod validation;
 
+pub mod authorizer;
+pub mod guard;
+pub mod jwt;
+pub mod policy;
+pub mod rules;
+
 pub use error::{ApiError, FieldError};

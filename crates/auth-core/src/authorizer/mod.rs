@@ -1,0 +1,399 @@
+//! The API Gateway Lambda authorizer: REST API TOKEN and REQUEST events and HTTP API payload
+//! 2.0 events, answered with an IAM policy or (HTTP API, if configured) a simple response.
+//!
+//! - Valid token: a policy for principal `sub` that allows every route the caller's rules permit
+//!   and denies every listed route they do not, so a policy cached by API Gateway stays correct
+//!   on other routes. If the requested route is not permitted it is also denied explicitly (403).
+//! - Missing or invalid token: the error `Unauthorized` (API Gateway answers 401), or
+//!   `isAuthorized: false` for simple responses.
+//! - No keys to check against: an error (API Gateway answers 500), never an allow.
+//! - Every denial is logged once, with a stable `reason` and never any token content.
+//!
+//! Two entry points share one implementation, so they always agree:
+//! - [`handler`]: event JSON in, response JSON out (the Lambda binary and tests);
+//! - [`authorize`]: (method, path, Authorization header) in, [`AccessDecision`] out. **A local
+//!   gateway should call this directly**: no event to build and no policy to evaluate, and the
+//!   decision is by construction what API Gateway would make of [`handler`]'s policy.
+
+mod config;
+mod event;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::apigw::{
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use serde_json::{Map, Value};
+
+pub use config::{AuthorizerConfig, ResponseMode};
+pub use event::EventFormat;
+use event::{Credential, Inbound};
+
+use crate::config::{ConfigError, Env};
+use crate::jwt::{FetchError, HttpJwksFetcher, JwksError, JwksFetcher, VerifiedToken, Verifier, VerifierConfig};
+use crate::policy::{MethodArn, PolicyBuilder, PolicyDocument};
+use crate::rules::{MethodPattern, RouteDecision, Rules, Verb};
+
+/// Everything the authorizer needs, built once at cold start.
+pub struct AuthorizerDeps {
+    verifier: Verifier,
+    rules: Rules,
+    response: ResponseMode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot build the JWKS client: {0}")]
+    Fetcher(#[from] FetchError),
+}
+
+impl AuthorizerDeps {
+    /// With any JWKS fetcher (a fake in tests).
+    pub fn new(config: AuthorizerConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        let verifier = VerifierConfig {
+            pools: config.pools,
+            token_use: config.token_use,
+            leeway_seconds: config.leeway_seconds,
+            role_claim: config.rules.role_claim().to_owned(),
+            team_claim: config.rules.team_claim().to_owned(),
+            cache_size: config.cache_size,
+            jwks: config.jwks,
+        };
+        Self {
+            verifier: Verifier::new(verifier, fetcher),
+            rules: config.rules,
+            response: config.response,
+        }
+    }
+
+    /// Reads the configuration and builds the HTTP JWKS client. Call [`Self::hydrate`] next.
+    pub fn from_env(env: &Env) -> Result<Self, InitError> {
+        let config = AuthorizerConfig::from_env(env)?;
+        Ok(Self::new(config, Arc::new(HttpJwksFetcher::new()?)))
+    }
+
+    /// Loads the JWKS of every pool. A failure is not fatal: verification retries after the
+    /// back-off window and answers 500 meanwhile.
+    pub async fn hydrate(&self) -> Result<(), JwksError> {
+        self.verifier.hydrate().await
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn response_mode(&self) -> ResponseMode {
+        self.response
+    }
+}
+
+/// A failed invocation. Returned to the Lambda runtime as the function error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorizerError {
+    /// Exactly "Unauthorized": API Gateway turns this message into a 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("JWKS unavailable")]
+    JwksUnavailable,
+    #[error("bad authorizer event: {0}")]
+    BadEvent(&'static str),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<AuthorizerError> for lambda_runtime::Diagnostic {
+    fn from(e: AuthorizerError) -> Self {
+        let error_type = match e {
+            AuthorizerError::Unauthorized => "Unauthorized",
+            AuthorizerError::JwksUnavailable => "JwksUnavailable",
+            AuthorizerError::BadEvent(_) => "BadEvent",
+            AuthorizerError::Internal(_) => "InternalError",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The flat context handed to the backend (`requestContext.authorizer.<key>` on REST,
+/// `requestContext.authorizer.lambda.<key>` on HTTP APIs). Lists are comma-joined, scopes
+/// space-joined; absent claims are empty strings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthContext {
+    pub sub: String,
+    pub username: String,
+    pub groups: String,
+    pub role: String,
+    pub team: String,
+    pub scope: String,
+    pub token_use: String,
+    pub client_id: String,
+}
+
+impl AuthContext {
+    pub fn from_token(t: &VerifiedToken) -> Self {
+        Self {
+            sub: t.sub.clone(),
+            username: t.username.clone().unwrap_or_default(),
+            groups: t.identity.groups.join(","),
+            role: t.identity.roles.join(","),
+            team: t.identity.teams.join(","),
+            scope: t.identity.scopes.join(" "),
+            token_use: t.token_use.as_str().to_owned(),
+            client_id: t.client_id.clone(),
+        }
+    }
+
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("sub", &self.sub),
+            ("username", &self.username),
+            ("groups", &self.groups),
+            ("role", &self.role),
+            ("team", &self.team),
+            ("scope", &self.scope),
+            ("tokenUse", &self.token_use),
+            ("clientId", &self.client_id),
+        ] {
+            m.insert(k.to_owned(), Value::String(v.clone()));
+        }
+        m
+    }
+}
+
+/// A request as the local gateway sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    /// Any case.
+    pub method: &'a str,
+    /// The path as routed, e.g. `/admin/users` (no query string).
+    pub path: &'a str,
+    /// The raw `Authorization` header value, if any.
+    pub authorization: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessDecision {
+    Allow {
+        principal_id: String,
+        context: AuthContext,
+    },
+    /// Valid token, route not permitted: 403.
+    Deny {
+        principal_id: String,
+        context: AuthContext,
+        reason: &'static str,
+    },
+    /// Missing or invalid token: 401.
+    Unauthorized {
+        reason: &'static str,
+    },
+}
+
+impl AccessDecision {
+    /// The status API Gateway would answer with (200 meaning "passed on to the backend").
+    pub fn status(&self) -> u16 {
+        match self {
+            AccessDecision::Allow { .. } => 200,
+            AccessDecision::Deny { .. } => 403,
+            AccessDecision::Unauthorized { .. } => 401,
+        }
+    }
+}
+
+/// Decides one request without an API Gateway event. `Err` means the authorizer itself failed
+/// (API Gateway would answer 500).
+pub async fn authorize(deps: &AuthorizerDeps, req: &AccessRequest<'_>) -> Result<AccessDecision, AuthorizerError> {
+    let credential = req.authorization.map_or(Credential::Missing, Credential::Value);
+    let path = req.path.strip_prefix('/').unwrap_or(req.path);
+    Ok(match check(deps, credential, req.method, path).await? {
+        Checked::Unauthorized(reason) => AccessDecision::Unauthorized { reason },
+        Checked::Verified(token, RouteDecision::Permitted) => AccessDecision::Allow {
+            principal_id: token.sub.clone(),
+            context: AuthContext::from_token(&token),
+        },
+        Checked::Verified(token, _) => AccessDecision::Deny {
+            principal_id: token.sub.clone(),
+            context: AuthContext::from_token(&token),
+            reason: ROUTE_NOT_PERMITTED,
+        },
+    })
+}
+
+/// The Lambda handler: any of the three event formats in, the matching response out.
+pub async fn handler(deps: &AuthorizerDeps, event: Value) -> Result<Value, AuthorizerError> {
+    let inbound = event::read(&event).map_err(bad_event)?;
+    let Inbound {
+        format,
+        credential,
+        arn: arn_text,
+    } = inbound;
+    let arn = MethodArn::parse(arn_text).map_err(|_| bad_event("method ARN is not an execute-api ARN"))?;
+    let checked = check(deps, credential, arn.method, arn.path).await?;
+    let simple = format == EventFormat::HttpV2 && deps.response == ResponseMode::Simple;
+
+    let (token, decision) = match checked {
+        Checked::Unauthorized(_) if simple => return to_json(&simple_response(false, Map::new())),
+        Checked::Unauthorized(_) => return Err(AuthorizerError::Unauthorized),
+        Checked::Verified(token, decision) => (token, decision),
+    };
+    let context = Value::Object(AuthContext::from_token(&token).to_map());
+    if simple {
+        let Value::Object(context) = context else {
+            return Err(AuthorizerError::Internal("context is not an object".into()));
+        };
+        return to_json(&simple_response(decision == RouteDecision::Permitted, context));
+    }
+    let policy = caller_policy(&deps.rules, &token, &arn, arn_text, decision)?.to_apigw();
+    if format == EventFormat::HttpV2 {
+        let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
+        r.principal_id = Some(token.sub.clone());
+        r.policy_document = policy;
+        r.context = context;
+        return to_json(&r);
+    }
+    let mut r = ApiGatewayCustomAuthorizerResponse::default();
+    r.principal_id = Some(token.sub.clone());
+    r.policy_document = policy;
+    r.context = context;
+    let mut out = to_json(&r)?;
+    // Optional, and only meaningful with usage plans: leave it out rather than send null.
+    if let Value::Object(m) = &mut out {
+        m.remove("usageIdentifierKey");
+    }
+    Ok(out)
+}
+
+/// The policy for one verified caller: every listed route is allowed or denied according to the
+/// caller's permissions (deny wins in IAM, as it does in [`Rules::decide`]), plus an explicit
+/// deny of the requested resource when it is not permitted.
+pub fn caller_policy(
+    rules: &Rules,
+    token: &VerifiedToken,
+    arn: &MethodArn<'_>,
+    requested: &str,
+    decision: RouteDecision,
+) -> Result<PolicyDocument, AuthorizerError> {
+    let mut b = PolicyBuilder::for_method_arn(arn);
+    for (rule, permitted) in rules.permissions(&token.identity) {
+        for &verb in rule.method.verbs() {
+            let m = MethodPattern::One(verb);
+            let added = if permitted {
+                b.allow_method(m, rule.path.glob())
+            } else {
+                b.deny_method(m, rule.path.glob())
+            };
+            added.map_err(|e| AuthorizerError::Internal(e.to_string()))?;
+        }
+    }
+    if decision != RouteDecision::Permitted {
+        b.deny_resource(requested);
+    }
+    Ok(b.build())
+}
+
+const ROUTE_NOT_PERMITTED: &str = "route_not_permitted";
+
+enum Checked {
+    Verified(Arc<VerifiedToken>, RouteDecision),
+    Unauthorized(&'static str),
+}
+
+/// Token, then rules; logs each denial once.
+async fn check(
+    deps: &AuthorizerDeps,
+    credential: Credential<'_>,
+    method: &str,
+    path: &str,
+) -> Result<Checked, AuthorizerError> {
+    let token = match bearer(credential) {
+        Ok(t) => t,
+        Err(reason) => {
+            tracing::info!(reason, "authorizer: unauthorized");
+            return Ok(Checked::Unauthorized(reason));
+        }
+    };
+    let verified = match deps.verifier.verify(token).await {
+        Ok(v) => v,
+        Err(e) if e.is_server_error() => {
+            tracing::error!(reason = e.reason(), "authorizer: cannot verify tokens");
+            return Err(AuthorizerError::JwksUnavailable);
+        }
+        Err(e) => {
+            tracing::info!(reason = e.reason(), "authorizer: unauthorized");
+            return Ok(Checked::Unauthorized(e.reason()));
+        }
+    };
+    let decision = match Verb::parse(method) {
+        Some(verb) => deps.rules.decide(&verified.identity, verb, path),
+        None => RouteDecision::Unlisted,
+    };
+    if decision != RouteDecision::Permitted {
+        let rule = match decision {
+            RouteDecision::NotPermitted { rule, .. } => deps.rules.routes().get(rule).map(|r| r.route.as_str()),
+            _ => None,
+        };
+        tracing::info!(
+            reason = ROUTE_NOT_PERMITTED,
+            principal = %verified.sub,
+            method,
+            path,
+            rule = rule.unwrap_or("(unlisted)"),
+            "authorizer: forbidden"
+        );
+    }
+    Ok(Checked::Verified(verified, decision))
+}
+
+/// `Bearer <jwt>`, scheme case-insensitive. Errors are reason codes.
+fn bearer(credential: Credential<'_>) -> Result<&str, &'static str> {
+    let raw = match credential {
+        Credential::Missing => return Err("missing_token"),
+        Credential::Ambiguous => return Err("ambiguous_token"),
+        Credential::Value(v) => v,
+    };
+    let blank = |c: char| c == ' ' || c == '\t';
+    let v = raw.trim_matches(blank);
+    if v.is_empty() || v.eq_ignore_ascii_case("bearer") {
+        return Err("missing_token");
+    }
+    let Some((scheme, rest)) = v.split_once(blank) else {
+        return Err("bad_scheme");
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err("bad_scheme");
+    }
+    let token = rest.trim_start_matches(blank);
+    if token.chars().any(char::is_whitespace) {
+        return Err("malformed_token");
+    }
+    Ok(token)
+}
+
+fn simple_response(authorized: bool, context: Map<String, Value>) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+    let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    r.is_authorized = authorized;
+    r.context = Value::Object(context);
+    r
+}
+
+fn bad_event(detail: &'static str) -> AuthorizerError {
+    tracing::warn!(reason = "bad_event", detail, "authorizer: unusable event");
+    AuthorizerError::BadEvent(detail)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, AuthorizerError> {
+    serde_json::to_value(v).map_err(|e| AuthorizerError::Internal(e.to_string()))
+}

@@ -1,0 +1,658 @@
+//! The handler end to end on all three event formats, built with `aws_lambda_events` types.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use aws_lambda_events::event::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use http::{HeaderMap, HeaderValue, Method};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::jwt::testkit::{self, CLIENT, FakeFetcher, ISSUER, JWKS_URL, key, mint, with};
+use crate::jwt::{FetchError, PoolConfig, TokenUse, unix_now};
+use crate::policy::Effect;
+
+const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod";
+const V2_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:def456/$default";
+
+const RULES: &str = r#"{
+  "routes": [
+    { "route": "GET /auth/me", "allow": "authenticated" },
+    { "route": "POST /auth/logout", "allow": "authenticated" },
+    { "route": "GET /admin/users", "groups": ["admin"] },
+    { "route": "ANY /teams/{team}/reports", "teams": ["blue"], "scopes": ["reports/read"] },
+    { "route": "GET /users/{id}", "allow": "authenticated" },
+    { "route": "GET /users/{id}/secrets", "roles": ["auditor"] }
+  ]
+}"#;
+
+fn config(rules: &str, response: ResponseMode) -> AuthorizerConfig {
+    AuthorizerConfig {
+        pools: vec![PoolConfig {
+            issuer: ISSUER.into(),
+            jwks_url: JWKS_URL.into(),
+            client_ids: vec![CLIENT.into()],
+        }],
+        token_use: TokenUse::Access,
+        leeway_seconds: 0,
+        cache_size: 0,
+        jwks: testkit::settings(),
+        rules: Rules::from_json(rules).unwrap(),
+        response,
+    }
+}
+
+async fn deps_with(response: ResponseMode) -> AuthorizerDeps {
+    let f = FakeFetcher::serving(JWKS_URL, testkit::jwks_of(&[key(0)]));
+    let d = AuthorizerDeps::new(config(RULES, response), f);
+    d.hydrate().await.unwrap();
+    d
+}
+
+async fn deps() -> AuthorizerDeps {
+    deps_with(ResponseMode::Policy).await
+}
+
+/// Claims valid now (the handler reads the wall clock).
+fn live(groups: &[&str], team: &str, scope: &str) -> Value {
+    let now = unix_now();
+    let mut c = testkit::access_claims();
+    c["exp"] = json!(now + 3600);
+    c["iat"] = json!(now - 10);
+    c["auth_time"] = json!(now - 10);
+    c["cognito:groups"] = json!(groups);
+    c["custom:team"] = json!(team);
+    c["scope"] = json!(scope);
+    c
+}
+
+fn bearer_for(claims: &Value) -> String {
+    format!("Bearer {}", mint(key(0), claims))
+}
+
+fn token_event(auth: Option<&str>, method: &str, path: &str) -> Value {
+    let mut e = ApiGatewayCustomAuthorizerRequest::default();
+    e.type_ = Some("TOKEN".into());
+    e.authorization_token = auth.map(str::to_owned);
+    e.method_arn = Some(format!("{API}/{method}{path}"));
+    serde_json::to_value(e).unwrap()
+}
+
+fn request_event(auth: Option<&str>, method: &str, path: &str) -> Value {
+    let mut e = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
+    e.type_ = Some("REQUEST".into());
+    e.method_arn = Some(format!("{API}/{method}{path}"));
+    e.path = Some(path.into());
+    e.http_method = Method::from_bytes(method.as_bytes()).ok();
+    let mut h = HeaderMap::new();
+    h.insert(
+        "host",
+        HeaderValue::from_static("abc123.execute-api.eu-west-1.amazonaws.com"),
+    );
+    if let Some(a) = auth {
+        h.insert("Authorization", HeaderValue::from_str(a).unwrap());
+    }
+    e.multi_value_headers = h.clone();
+    e.headers = h;
+    serde_json::to_value(e).unwrap()
+}
+
+fn v2_event(auth: Option<&str>, method: &str, path: &str) -> Value {
+    let mut e = ApiGatewayV2CustomAuthorizerV2Request::default();
+    e.version = Some("2.0".into());
+    e.type_ = Some("REQUEST".into());
+    e.route_arn = Some(format!("{V2_API}/{method}{path}"));
+    e.route_key = Some(format!("{method} {path}"));
+    e.raw_path = Some(path.into());
+    let mut h = HeaderMap::new();
+    if let Some(a) = auth {
+        h.insert("authorization", HeaderValue::from_str(a).unwrap());
+        e.identity_source = Some(vec![a.to_owned()]);
+    }
+    e.headers = h;
+    e.request_context.http.method = Method::from_bytes(method.as_bytes()).unwrap();
+    e.request_context.http.path = Some(path.into());
+    serde_json::to_value(e).unwrap()
+}
+
+fn policy_of(response: &Value) -> PolicyDocument {
+    let r: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(response.clone()).unwrap();
+    PolicyDocument::from_apigw(&r.policy_document)
+}
+
+fn effect(policy: &PolicyDocument, api: &str, method: &str, path: &str) -> Effect {
+    policy.evaluate(&format!("{api}/{method}{path}"))
+}
+
+// ---------------------------------------------------------------- REST TOKEN
+
+#[tokio::test]
+async fn token_event_allows_every_permitted_route_and_nothing_else() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["admin"], "", ""));
+    let out = handler(&d, token_event(Some(&auth), "GET", "/admin/users"))
+        .await
+        .unwrap();
+    assert_eq!(out["principalId"], "6f1c2d3e-0000-4000-8000-000000000001");
+    assert!(out.get("usageIdentifierKey").is_none());
+    let p = policy_of(&out);
+    for (m, path) in [
+        ("GET", "/admin/users"),
+        ("GET", "/auth/me"),
+        ("POST", "/auth/logout"),
+        ("GET", "/users/42"),
+    ] {
+        assert_eq!(effect(&p, API, m, path), Effect::Allow, "{m} {path}");
+    }
+    for (m, path) in [
+        ("POST", "/admin/users"),
+        ("GET", "/users/42/secrets"),
+        ("GET", "/teams/blue/reports"),
+        ("GET", "/unlisted"),
+        ("DELETE", "/auth/me"),
+    ] {
+        assert_eq!(effect(&p, API, m, path), Effect::Deny, "{m} {path}");
+    }
+    // Other stages and APIs are not covered.
+    assert_eq!(
+        p.evaluate("arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/GET/auth/me"),
+        Effect::Deny
+    );
+    assert_eq!(
+        p.evaluate("arn:aws:execute-api:eu-west-1:123456789012:zzz999/prod/GET/auth/me"),
+        Effect::Deny
+    );
+    assert_eq!(out["policyDocument"]["Version"], "2012-10-17");
+    assert_eq!(out["policyDocument"]["Statement"][0]["Action"][0], "execute-api:Invoke");
+}
+
+#[tokio::test]
+async fn context_is_flat_scalars() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["admin", "staff"], "blue", "reports/read openid"));
+    let out = handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.unwrap();
+    assert_eq!(
+        out["context"],
+        json!({
+            "sub": "6f1c2d3e-0000-4000-8000-000000000001",
+            "username": "alice",
+            "groups": "admin,staff",
+            "role": "admin,staff",
+            "team": "blue",
+            "scope": "reports/read openid",
+            "tokenUse": "access",
+            "clientId": CLIENT,
+        })
+    );
+}
+
+#[tokio::test]
+async fn valid_token_on_a_forbidden_route_gets_an_explicit_deny_and_keeps_its_allows() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["staff"], "", ""));
+    let out = handler(&d, token_event(Some(&auth), "GET", "/admin/users"))
+        .await
+        .unwrap();
+    let p = policy_of(&out);
+    assert_eq!(effect(&p, API, "GET", "/admin/users"), Effect::Deny);
+    assert_eq!(effect(&p, API, "GET", "/auth/me"), Effect::Allow);
+    let denied: Vec<&str> = p
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Deny)
+        .flat_map(|s| s.resources.iter().map(String::as_str))
+        .collect();
+    assert!(
+        denied.contains(&format!("{API}/GET/admin/users").as_str()),
+        "{denied:?}"
+    );
+
+    // Unlisted routes are denied explicitly too.
+    let out = handler(&d, token_event(Some(&auth), "PUT", "/nowhere/at/all"))
+        .await
+        .unwrap();
+    let p = policy_of(&out);
+    assert_eq!(effect(&p, API, "PUT", "/nowhere/at/all"), Effect::Deny);
+    assert!(
+        p.statements
+            .iter()
+            .any(|s| s.effect == Effect::Deny && s.resources.contains(&format!("{API}/PUT/nowhere/at/all")))
+    );
+    assert_eq!(effect(&p, API, "GET", "/auth/me"), Effect::Allow);
+}
+
+#[tokio::test]
+async fn most_restrictive_rule_holds_in_the_cached_policy() {
+    let d = deps().await;
+    let user = bearer_for(&live(&[], "", ""));
+    let p = policy_of(&handler(&d, token_event(Some(&user), "GET", "/users/7")).await.unwrap());
+    assert_eq!(effect(&p, API, "GET", "/users/7"), Effect::Allow);
+    assert_eq!(
+        effect(&p, API, "GET", "/users/7/secrets"),
+        Effect::Deny,
+        "the broader allow does not leak"
+    );
+    let auditor = bearer_for(&live(&["auditor"], "", ""));
+    let p = policy_of(
+        &handler(&d, token_event(Some(&auditor), "GET", "/users/7"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(effect(&p, API, "GET", "/users/7/secrets"), Effect::Allow);
+}
+
+#[tokio::test]
+async fn any_method_routes_expand_to_every_verb() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&[], "blue", "reports/read"));
+    let p = policy_of(
+        &handler(&d, token_event(Some(&auth), "PATCH", "/teams/blue/reports"))
+            .await
+            .unwrap(),
+    );
+    for verb in Verb::ALL {
+        assert_eq!(
+            effect(&p, API, verb.as_str(), "/teams/blue/reports"),
+            Effect::Allow,
+            "{verb}"
+        );
+    }
+    // An IAM `*` verb would have matched this path shifted by one segment.
+    assert_eq!(effect(&p, API, "GET", "/x/teams/blue/reports"), Effect::Deny);
+    let wrong_scope = bearer_for(&live(&[], "blue", "openid"));
+    let p = policy_of(
+        &handler(&d, token_event(Some(&wrong_scope), "GET", "/teams/blue/reports"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(effect(&p, API, "GET", "/teams/blue/reports"), Effect::Deny);
+}
+
+#[tokio::test]
+async fn missing_or_invalid_tokens_are_unauthorized() {
+    let d = deps().await;
+    let good = mint(key(0), &live(&[], "", ""));
+    let expired = mint(key(0), &with(live(&[], "", ""), "exp", json!(unix_now() - 1)));
+    let cases = [
+        None,
+        Some(String::new()),
+        Some("Bearer".into()),
+        Some("Bearer ".into()),
+        Some(format!("Basic {good}")),
+        Some(good.clone()),
+        Some(format!("Bearer {good} extra")),
+        Some(format!("Bearer {expired}")),
+        Some(format!("Bearer {}x", good)),
+        Some("Bearer not.a.jwt".into()),
+    ];
+    for auth in cases {
+        let r = handler(&d, token_event(auth.as_deref(), "GET", "/auth/me")).await;
+        assert_eq!(r, Err(AuthorizerError::Unauthorized), "{auth:?}");
+    }
+    let diag: lambda_runtime::Diagnostic = AuthorizerError::Unauthorized.into();
+    assert_eq!(
+        diag.error_message, "Unauthorized",
+        "API Gateway needs exactly this message for a 401"
+    );
+}
+
+#[tokio::test]
+async fn bearer_scheme_is_case_insensitive() {
+    let d = deps().await;
+    let t = mint(key(0), &live(&[], "", ""));
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} {t}");
+        assert!(
+            handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.is_ok(),
+            "{scheme}"
+        );
+    }
+    let spaced = format!("  Bearer   {t}  ");
+    assert!(handler(&d, token_event(Some(&spaced), "GET", "/auth/me")).await.is_ok());
+}
+
+// ---------------------------------------------------------------- REST REQUEST
+
+#[tokio::test]
+async fn request_event_reads_the_authorization_header() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["admin"], "", ""));
+    let out = handler(&d, request_event(Some(&auth), "GET", "/admin/users"))
+        .await
+        .unwrap();
+    let p = policy_of(&out);
+    assert_eq!(effect(&p, API, "GET", "/admin/users"), Effect::Allow);
+    assert_eq!(out["context"]["groups"], "admin");
+
+    assert_eq!(
+        handler(&d, request_event(None, "GET", "/auth/me")).await,
+        Err(AuthorizerError::Unauthorized)
+    );
+
+    let mut twice = request_event(Some(&auth), "GET", "/auth/me");
+    twice["multiValueHeaders"]["Authorization"] = json!([auth.clone(), auth.clone()]);
+    assert_eq!(
+        handler(&d, twice).await,
+        Err(AuthorizerError::Unauthorized),
+        "repeated header is refused"
+    );
+}
+
+// ---------------------------------------------------------------- HTTP API 2.0
+
+#[tokio::test]
+async fn http_api_policy_response() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["admin"], "", ""));
+    let out = handler(&d, v2_event(Some(&auth), "GET", "/admin/users")).await.unwrap();
+    assert_eq!(out["principalId"], "6f1c2d3e-0000-4000-8000-000000000001");
+    assert_eq!(out["context"]["username"], "alice");
+    let p = policy_of(&out);
+    assert_eq!(effect(&p, V2_API, "GET", "/admin/users"), Effect::Allow);
+    assert_eq!(effect(&p, V2_API, "DELETE", "/admin/users"), Effect::Deny);
+    assert_eq!(
+        handler(&d, v2_event(None, "GET", "/auth/me")).await,
+        Err(AuthorizerError::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn http_api_simple_response() {
+    let d = deps_with(ResponseMode::Simple).await;
+    let admin = bearer_for(&live(&["admin"], "", ""));
+    let out = handler(&d, v2_event(Some(&admin), "GET", "/admin/users"))
+        .await
+        .unwrap();
+    assert_eq!(out["isAuthorized"], true);
+    assert_eq!(out["context"]["groups"], "admin");
+    assert!(out.get("policyDocument").is_none());
+
+    let user = bearer_for(&live(&[], "", ""));
+    let out = handler(&d, v2_event(Some(&user), "GET", "/admin/users")).await.unwrap();
+    assert_eq!(out["isAuthorized"], false);
+    assert_eq!(out["context"]["sub"], "6f1c2d3e-0000-4000-8000-000000000001");
+
+    for auth in [None, Some("Bearer junk"), Some("Token x")] {
+        let out = handler(&d, v2_event(auth, "GET", "/auth/me")).await.unwrap();
+        assert_eq!(out, json!({"isAuthorized": false, "context": {}}), "{auth:?}");
+    }
+    // REST events still get a policy in simple mode.
+    let out = handler(&d, token_event(Some(&admin), "GET", "/auth/me")).await.unwrap();
+    assert!(out.get("policyDocument").is_some());
+}
+
+// ---------------------------------------------------------------- failures
+
+#[tokio::test]
+async fn jwks_unavailable_is_an_error_in_every_format_never_an_allow() {
+    for mode in [ResponseMode::Policy, ResponseMode::Simple] {
+        let f = FakeFetcher::new();
+        f.set(JWKS_URL, Err(FetchError::Transport("connection refused".into())));
+        let d = AuthorizerDeps::new(config(RULES, mode), f);
+        assert!(d.hydrate().await.is_err());
+        let auth = bearer_for(&live(&["admin"], "", ""));
+        for e in [
+            token_event(Some(&auth), "GET", "/auth/me"),
+            request_event(Some(&auth), "GET", "/auth/me"),
+            v2_event(Some(&auth), "GET", "/auth/me"),
+        ] {
+            assert_eq!(handler(&d, e).await, Err(AuthorizerError::JwksUnavailable), "{mode:?}");
+        }
+        let r = authorize(
+            &d,
+            &AccessRequest {
+                method: "GET",
+                path: "/auth/me",
+                authorization: Some(&auth),
+            },
+        )
+        .await;
+        assert_eq!(r, Err(AuthorizerError::JwksUnavailable));
+    }
+}
+
+#[tokio::test]
+async fn unusable_events_are_errors() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&[], "", ""));
+    let mut bad_arn = token_event(Some(&auth), "GET", "/auth/me");
+    bad_arn["methodArn"] = json!("arn:aws:lambda:eu-west-1:1:function:x");
+    let mut wildcard_arn = token_event(Some(&auth), "GET", "/auth/me");
+    wildcard_arn["methodArn"] = json!("arn:aws:execute-api:eu-west-1:1:*/prod/GET/auth/me");
+    for e in [
+        json!(null),
+        json!({}),
+        json!({"type": "WEBSOCKET"}),
+        json!({"type": "TOKEN"}),
+        bad_arn,
+        wildcard_arn,
+    ] {
+        assert!(
+            matches!(handler(&d, e.clone()).await, Err(AuthorizerError::BadEvent(_))),
+            "{e}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- direct entry point
+
+#[tokio::test]
+async fn authorize_gives_the_same_decisions_without_an_event() {
+    let d = deps().await;
+    let admin = bearer_for(&live(&["admin"], "", ""));
+    let user = bearer_for(&live(&[], "", ""));
+    let req = |method, path, authorization| AccessRequest {
+        method,
+        path,
+        authorization,
+    };
+
+    let r = authorize(&d, &req("get", "/admin/users", Some(&admin))).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let AccessDecision::Allow { principal_id, context } = r else {
+        panic!("allow")
+    };
+    assert_eq!(principal_id, "6f1c2d3e-0000-4000-8000-000000000001");
+    assert_eq!(context.groups, "admin");
+
+    let r = authorize(&d, &req("GET", "/admin/users", Some(&user))).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(matches!(
+        r,
+        AccessDecision::Deny {
+            reason: "route_not_permitted",
+            ..
+        }
+    ));
+
+    let r = authorize(&d, &req("GET", "/auth/me", None)).await.unwrap();
+    assert_eq!(
+        r,
+        AccessDecision::Unauthorized {
+            reason: "missing_token"
+        }
+    );
+    let r = authorize(&d, &req("GET", "/auth/me", Some("Bearer a.b.c")))
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        AccessDecision::Unauthorized {
+            reason: "malformed_token"
+        }
+    );
+    let r = authorize(&d, &req("BREW", "/auth/me", Some(&user))).await.unwrap();
+    assert_eq!(r.status(), 403, "an unknown method matches no route");
+}
+
+// ---------------------------------------------------------------- logging
+
+/// The same token with the first signature character changed (a decodable but wrong signature).
+fn flip_signature(token: &str) -> String {
+    let dot = token.rfind('.').unwrap();
+    let (head, sig) = token.split_at(dot + 1);
+    let first = if sig.starts_with('A') { 'B' } else { 'A' };
+    format!("{head}{first}{}", &sig[1..])
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_denial_is_logged_once_with_its_reason_and_no_token() {
+    let d = deps().await;
+    let now = unix_now();
+    let valid = mint(key(0), &live(&[], "", ""));
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!(
+                "Bearer {}",
+                mint(key(0), &with(live(&[], "", ""), "exp", json!(now - 1)))
+            ),
+            "token_expired",
+        ),
+        (format!("Bearer {}", mint(key(2), &live(&[], "", ""))), "unknown_kid"),
+        (format!("Bearer {}", flip_signature(&valid)), "bad_signature"),
+        (
+            format!(
+                "Bearer {}",
+                mint(key(0), &with(live(&[], "", ""), "iss", json!("https://evil.example")))
+            ),
+            "wrong_issuer",
+        ),
+        (
+            format!(
+                "Bearer {}",
+                mint(key(0), &with(live(&[], "", ""), "client_id", json!("x")))
+            ),
+            "wrong_client",
+        ),
+        (format!("Bearer {valid}"), "route_not_permitted"),
+        ("Basic dXNlcjpwYXNz".into(), "bad_scheme"),
+    ];
+    for (auth, reason) in cases {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        let _ = handler(&d, token_event(Some(&auth), "GET", "/admin/users")).await;
+        drop(guard);
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains("reason=")).collect();
+        assert_eq!(lines.len(), 1, "{reason}: {log}");
+        assert!(lines[0].contains(&format!("reason=\"{reason}\"")), "{reason}: {log}");
+        let secret = auth.trim_start_matches("Bearer ").trim_start_matches("Basic ");
+        for part in secret.split('.') {
+            assert!(!log.contains(part), "{reason}: token content logged: {log}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- properties
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[A-Za-z0-9 ./:*$_-]{0,40}".prop_map(Value::from),
+        Just(json!("TOKEN")),
+        Just(json!("REQUEST")),
+        Just(json!("2.0")),
+        Just(json!(format!("{API}/GET/auth/me"))),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("type".to_owned()),
+                        Just("version".to_owned()),
+                        Just("methodArn".to_owned()),
+                        Just("routeArn".to_owned()),
+                        Just("authorizationToken".to_owned()),
+                        Just("headers".to_owned()),
+                        Just("multiValueHeaders".to_owned()),
+                        Just("authorization".to_owned()),
+                        "[a-z]{1,8}",
+                    ],
+                    inner,
+                ),
+                0..6
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Whatever arrives, the handler answers without panicking and never allows without a token.
+    #[test]
+    fn arbitrary_events_never_panic_or_allow(event in arb_json()) {
+        let rt = runtime();
+        let d = rt.block_on(deps());
+        if let Ok(out) = rt.block_on(handler(&d, event.clone())) {
+            // Only a valid token can produce a response: none of these carry one.
+            prop_assert!(false, "unexpected success for {event}: {out}");
+        }
+    }
+
+    /// A policy cached from one route answers every other route as a fresh decision would.
+    #[test]
+    fn cached_policy_agrees_with_fresh_decisions(
+        groups in proptest::sample::subsequence(vec!["admin", "staff", "auditor"], 0..=3),
+        team in prop_oneof![Just(""), Just("blue"), Just("red")],
+        scope in prop_oneof![Just(""), Just("reports/read"), Just("openid reports/read")],
+        first in 0usize..8,
+    ) {
+        const PROBES: [(&str, &str); 8] = [
+            ("GET", "/auth/me"), ("POST", "/auth/logout"), ("GET", "/admin/users"), ("DELETE", "/teams/blue/reports"),
+            ("GET", "/users/5"), ("GET", "/users/5/secrets"), ("GET", "/users/a/b/secrets"), ("POST", "/elsewhere"),
+        ];
+        let rt = runtime();
+        let d = rt.block_on(deps());
+        let auth = bearer_for(&live(&groups, team, scope));
+        let (m0, p0) = PROBES[first];
+        let out = rt.block_on(handler(&d, token_event(Some(&auth), m0, p0))).unwrap();
+        let policy = policy_of(&out);
+        for (m, p) in PROBES {
+            let fresh = rt.block_on(authorize(&d, &AccessRequest { method: m, path: p, authorization: Some(&auth) })).unwrap();
+            let expected = if fresh.status() == 200 { Effect::Allow } else { Effect::Deny };
+            prop_assert_eq!(effect(&policy, API, m, p), expected, "{} {} after caching {} {}", m, p, m0, p0);
+        }
+    }
+}

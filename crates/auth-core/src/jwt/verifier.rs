@@ -1,0 +1,275 @@
+//! The verifier: parses a token once into stack buffers, checks header and claims, then the
+//! RS256 signature against a pre-parsed key.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+use super::jwks::{JwksCache, JwksError, JwksFetcher, JwksSettings, Lookup};
+use super::token::{
+    self, ClaimsSeed, MAX_HEADER_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES, MAX_TOKEN_BYTES, RawClaims,
+};
+use super::token_cache::{CacheKey, VerifiedTokenCache};
+use super::{TokenUse, VerifyError};
+use crate::rules::{DEFAULT_ROLE_CLAIM, DEFAULT_TEAM_CLAIM, Identity};
+
+/// One user pool: tokens whose `iss` is `issuer` are checked against `jwks_url`'s keys and must
+/// name one of `client_ids`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub issuer: String,
+    pub jwks_url: String,
+    pub client_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierConfig {
+    pub pools: Vec<PoolConfig>,
+    pub token_use: TokenUse,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub leeway_seconds: u64,
+    pub role_claim: String,
+    pub team_claim: String,
+    /// Verified-token cache entries; 0 disables the cache.
+    pub cache_size: usize,
+    pub jwks: JwksSettings,
+}
+
+impl VerifierConfig {
+    /// One pool, access tokens, the default claims, a 5 s leeway and no token cache.
+    pub fn single_pool(issuer: &str, jwks_url: &str, client_ids: &[&str]) -> Self {
+        Self {
+            pools: vec![PoolConfig {
+                issuer: issuer.to_owned(),
+                jwks_url: jwks_url.to_owned(),
+                client_ids: client_ids.iter().map(|c| (*c).to_owned()).collect(),
+            }],
+            token_use: TokenUse::Access,
+            leeway_seconds: 5,
+            role_claim: DEFAULT_ROLE_CLAIM.to_owned(),
+            team_claim: DEFAULT_TEAM_CLAIM.to_owned(),
+            cache_size: 0,
+            jwks: JwksSettings::default(),
+        }
+    }
+}
+
+/// What a verified token says about its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub sub: String,
+    /// `username` (access token) or `cognito:username` (id token).
+    pub username: Option<String>,
+    pub token_use: TokenUse,
+    /// `client_id` (access token) or the accepted `aud` (id token).
+    pub client_id: String,
+    pub issuer: String,
+    /// `exp`, Unix seconds.
+    pub expires_at: u64,
+    pub identity: Identity,
+}
+
+struct Pool {
+    issuer: String,
+    client_ids: Vec<String>,
+}
+
+enum Step {
+    Fail(VerifyError),
+    Fetch { pool: usize, seen: u64 },
+}
+
+impl From<VerifyError> for Step {
+    fn from(e: VerifyError) -> Self {
+        Step::Fail(e)
+    }
+}
+
+pub struct Verifier {
+    pools: Vec<Pool>,
+    token_use: TokenUse,
+    leeway: u64,
+    role_claim: String,
+    team_claim: String,
+    jwks: JwksCache,
+    cache: Option<VerifiedTokenCache>,
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Verifier {
+    pub fn new(config: VerifierConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        let urls = config.pools.iter().map(|p| p.jwks_url.clone()).collect();
+        Self {
+            pools: config
+                .pools
+                .into_iter()
+                .map(|p| Pool {
+                    issuer: p.issuer,
+                    client_ids: p.client_ids,
+                })
+                .collect(),
+            token_use: config.token_use,
+            leeway: config.leeway_seconds,
+            role_claim: config.role_claim,
+            team_claim: config.team_claim,
+            jwks: JwksCache::new(urls, config.jwks, fetcher),
+            cache: VerifiedTokenCache::new(config.cache_size),
+        }
+    }
+
+    /// Loads every pool's JWKS; call once during init.
+    pub async fn hydrate(&self) -> Result<(), JwksError> {
+        self.jwks.hydrate().await
+    }
+
+    pub fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
+
+    pub fn token_cache(&self) -> Option<&VerifiedTokenCache> {
+        self.cache.as_ref()
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Arc<VerifiedToken>, VerifyError> {
+        self.verify_at(token, unix_now()).await
+    }
+
+    /// [`Self::verify`] with the wall clock given (Unix seconds), for tests.
+    pub async fn verify_at(&self, token: &str, now: u64) -> Result<Arc<VerifiedToken>, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge);
+        }
+        let generation = self.jwks.generation();
+        let cached = self.cache.as_ref().map(|c| (c, CacheKey::of(token)));
+        if let Some((cache, key)) = &cached
+            && let Some(hit) = cache.get(key, now, generation)
+        {
+            return Ok(hit);
+        }
+        let checked = match self.check(token, now, Instant::now(), true) {
+            Err(Step::Fetch { pool, seen }) => {
+                // The outcome is re-read from the cache below; failures are logged by the cache.
+                let _ = self.jwks.refresh(pool, seen).await;
+                self.check(token, now, Instant::now(), false)
+            }
+            other => other,
+        };
+        match checked {
+            Ok((verified, valid_until)) => {
+                let verified = Arc::new(verified);
+                if let Some((cache, key)) = cached {
+                    cache.insert(key, Arc::clone(&verified), valid_until, generation, now);
+                }
+                Ok(verified)
+            }
+            Err(Step::Fail(e)) => Err(e),
+            Err(Step::Fetch { .. }) => Err(VerifyError::JwksUnavailable),
+        }
+    }
+
+    /// Everything but the wait for a fetch. Returns the token and until when (Unix seconds) a
+    /// cached copy may be reused.
+    fn check(&self, token: &str, now: u64, clock: Instant, may_fetch: bool) -> Result<(VerifiedToken, u64), Step> {
+        let parts = token::split(token)?;
+
+        let mut header_buf = [0u8; MAX_HEADER_BYTES];
+        let header = token::parse_header(token::decode_into(parts.header, &mut header_buf)?)?;
+
+        let mut payload_buf = [0u8; MAX_PAYLOAD_BYTES];
+        let seed = ClaimsSeed {
+            role_claim: &self.role_claim,
+            team_claim: &self.team_claim,
+        };
+        let claims = token::parse_claims(token::decode_into(parts.payload, &mut payload_buf)?, seed)?;
+
+        let (pool_index, pool) = claims
+            .iss
+            .as_ref()
+            .and_then(|iss| self.pools.iter().enumerate().find(|(_, p)| p.issuer == iss.as_str()))
+            .ok_or(VerifyError::WrongIssuer)?;
+        if claims.token_use.as_ref().map(|t| t.as_str()) != Some(self.token_use.as_str()) {
+            return Err(VerifyError::WrongTokenUse.into());
+        }
+        let client_id = self.accepted_client(&claims, pool)?;
+        let exp = claims.exp.ok_or(VerifyError::MissingExp)?;
+        if now >= exp.saturating_add(self.leeway) {
+            return Err(VerifyError::Expired.into());
+        }
+        let latest = now.saturating_add(self.leeway);
+        if claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(VerifyError::NotYetValid.into());
+        }
+        if claims.iat.is_some_and(|iat| iat > latest) {
+            return Err(VerifyError::IssuedInFuture.into());
+        }
+        let sub = claims
+            .sub
+            .as_ref()
+            .map(|s| s.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or(VerifyError::MissingSub)?;
+
+        let mut sig_buf = [0u8; MAX_SIGNATURE_BYTES];
+        let signature = token::decode_into(parts.signature, &mut sig_buf)?;
+
+        let (key, fresh_until) = match self.jwks.lookup(pool_index, header.kid.as_str(), clock, may_fetch) {
+            Lookup::Found(key, fresh_until) => (key, fresh_until),
+            Lookup::Fetch { seen } => {
+                return Err(Step::Fetch { pool: pool_index, seen });
+            }
+            Lookup::Missing(e) => return Err(e.into()),
+        };
+        if !key.verify(parts.signed.as_bytes(), signature) {
+            return Err(VerifyError::BadSignature.into());
+        }
+
+        let keys_fresh_for = fresh_until.saturating_duration_since(clock).as_secs();
+        let valid_until = exp.min(now.saturating_add(keys_fresh_for));
+        let verified = VerifiedToken {
+            sub: sub.to_owned(),
+            username: match self.token_use {
+                TokenUse::Access => claims.username.as_ref(),
+                TokenUse::Id => claims.cognito_username.as_ref(),
+            }
+            .map(|u| u.as_str().to_owned()),
+            token_use: self.token_use,
+            client_id: client_id.to_owned(),
+            issuer: pool.issuer.clone(),
+            expires_at: exp,
+            identity: identity(&claims),
+        };
+        Ok((verified, valid_until))
+    }
+
+    fn accepted_client<'c>(&self, claims: &'c RawClaims<'_>, pool: &Pool) -> Result<&'c str, VerifyError> {
+        let allowed = |c: &str| pool.client_ids.iter().any(|a| a == c);
+        let found = match self.token_use {
+            TokenUse::Access => claims.client_id.as_ref().map(|c| c.as_str()).filter(|c| allowed(c)),
+            TokenUse::Id => claims.aud.as_ref().and_then(|a| a.items(false).find(|c| allowed(c))),
+        };
+        found.ok_or(VerifyError::WrongClient)
+    }
+}
+
+fn identity(claims: &RawClaims<'_>) -> Identity {
+    let list = |l: &Option<token::StrList<'_>>| -> Vec<String> {
+        l.as_ref()
+            .map(|l| l.items(true).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    Identity {
+        groups: list(&claims.groups),
+        roles: list(&claims.roles),
+        teams: list(&claims.teams),
+        scopes: claims
+            .scope
+            .as_ref()
+            .map(|s| s.as_str().split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
+    }
+}
