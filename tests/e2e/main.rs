@@ -2,4 +2,6 @@
 //! One test binary for the whole workspace.
 
 mod account_journey;
+mod authorizer_events;
 mod bad_input;
+mod event_files;

@@ -4,6 +4,7 @@
 
 use auth_cognito::IdentityProvider;
 use auth_core::error::respond;
+use auth_core::guard;
 use auth_core::response::json;
 use auth_core::{ApiError, FieldError};
 use lambda_http::http::StatusCode;
@@ -43,7 +44,12 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
     Ok(respond(list_users(api, &request).await))
 }
 
+/// Who may list users, checked again here whatever the authorizer decided.
+pub const REQUIRED_ROLES: &[&str] = &["admin"];
+
 async fn list_users<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = guard::caller(request)?;
+    guard::require_roles(&caller, REQUIRED_ROLES)?;
     let (limit, next_token) = page_parameters(request)?;
     let page = api.idp.list_users(limit, next_token).await?;
     json(
@@ -92,5 +98,134 @@ fn page_parameters(request: &Request) -> Result<(i32, Option<String>), ApiError>
         Ok((limit, next_token))
     } else {
         Err(ApiError::Validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserOutput;
+    use aws_sdk_cognitoidentityprovider::operation::list_users::ListUsersOutput;
+    use aws_sdk_cognitoidentityprovider::types::{AttributeType, GroupType, UserStatusType, UserType};
+    use aws_smithy_mocks::mock;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    use lambda_http::request::RequestContext;
+
+    fn get(query: &str, groups: Option<&str>) -> Request {
+        let request = lambda_http::http::Request::builder()
+            .method("GET")
+            .uri(format!("/admin/users{query}"))
+            .body(Body::Empty)
+            .expect("request");
+        let pairs: Vec<(String, String)> = form_pairs(query);
+        let mut request = request.with_query_string_parameters(pairs.into_iter().fold(
+            std::collections::HashMap::<String, Vec<String>>::new(),
+            |mut m, (k, v)| {
+                m.entry(k).or_default().push(v);
+                m
+            },
+        ));
+        if let Some(groups) = groups {
+            let mut context = ApiGatewayProxyRequestContext::default();
+            for (k, v) in [
+                ("sub", "sub-1"),
+                ("username", "ada"),
+                ("groups", groups),
+                ("role", groups),
+            ] {
+                context
+                    .authorizer
+                    .fields
+                    .insert(k.into(), serde_json::Value::String(v.into()));
+            }
+            request = request.with_request_context(RequestContext::ApiGatewayV1(context));
+        }
+        request
+    }
+
+    fn form_pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn admins_get_a_page_of_users_with_their_groups() {
+        let list = mock!(Client::list_users)
+            .match_requests(|req| {
+                req.user_pool_id() == Some(POOL_ID) && req.limit() == Some(2) && req.pagination_token() == Some("p1")
+            })
+            .then_output(|| {
+                let user = |name: &str, email: &str| {
+                    UserType::builder()
+                        .username(name)
+                        .enabled(true)
+                        .user_status(UserStatusType::Confirmed)
+                        .attributes(
+                            AttributeType::builder()
+                                .name("email")
+                                .value(email)
+                                .build()
+                                .expect("attribute"),
+                        )
+                        .build()
+                };
+                ListUsersOutput::builder()
+                    .users(user("ada", "ada@example.com"))
+                    .users(user("bob", "bob@example.com"))
+                    .pagination_token("p2")
+                    .build()
+            });
+        let groups = mock!(Client::admin_list_groups_for_user).then_compute_output(|req| {
+            let builder = AdminListGroupsForUserOutput::builder();
+            if req.username() == Some("ada") {
+                builder.groups(GroupType::builder().group_name("admin").build()).build()
+            } else {
+                builder.build()
+            }
+        });
+        let api = api(&[&list, &groups], None);
+        let (status, body) = read(
+            handler(&api, get("?limit=2&nextToken=p1", Some("admin")))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "users": [
+                    {"username": "ada", "status": "CONFIRMED", "enabled": true, "email": "ada@example.com", "groups": ["admin"]},
+                    {"username": "bob", "status": "CONFIRMED", "enabled": true, "email": "bob@example.com", "groups": []}
+                ],
+                "nextToken": "p2"
+            })
+        );
+        assert_eq!(groups.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_in_function_guard_refuses_non_admins_before_any_call() {
+        let api = api(&[], None);
+        let (status, problem) = read(handler(&api, get("", Some("member"))).await.unwrap());
+        assert_eq!((status, problem["code"].as_str().unwrap()), (403, "Forbidden"));
+        assert_eq!(problem["errors"][0]["source"], "roleCheck");
+        let (status, _) = read(handler(&api, get("", None)).await.unwrap());
+        assert_eq!(status, 401, "no authorizer context at all");
+    }
+
+    #[tokio::test]
+    async fn bad_page_parameters_are_400() {
+        let api = api(&[], None);
+        for query in ["?limit=0", "?limit=61", "?limit=ten", "?nextToken="] {
+            let (status, problem) = read(handler(&api, get(query, Some("admin"))).await.unwrap());
+            assert_eq!(status, 400, "{query}");
+            assert_eq!(problem["code"], "ValidationFailed", "{query}");
+        }
     }
 }

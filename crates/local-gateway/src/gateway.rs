@@ -23,31 +23,37 @@ use hyper_util::rt::TokioIo;
 use lambda_http::Body;
 use tokio::net::TcpListener;
 
+use crate::authorizer::LocalAuthorizer;
 use crate::routes::{Function, Route, RouteMatch, find};
 
 /// API Gateway's own payload limit; bigger requests never reach a function.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 pub const STAGE: &str = "local";
-const ACCOUNT_ID: &str = "123456789012";
-const API_ID: &str = "local";
+use crate::authorizer::{ACCOUNT_ID, API_ID};
 
 pub struct Gateway {
     routes: Vec<Route>,
     api: AccountApi<CognitoIdentityProvider>,
+    authorizer: LocalAuthorizer,
     requests: AtomicU64,
 }
 
 impl Gateway {
-    pub fn new(routes: Vec<Route>, api: AccountApi<CognitoIdentityProvider>) -> Self {
+    pub fn new(routes: Vec<Route>, api: AccountApi<CognitoIdentityProvider>, authorizer: LocalAuthorizer) -> Self {
         Self {
             routes,
             api,
+            authorizer,
             requests: AtomicU64::new(0),
         }
     }
 
     pub fn routes(&self) -> &[Route] {
         &self.routes
+    }
+
+    pub fn authorizer(&self) -> &LocalAuthorizer {
+        &self.authorizer
     }
 
     /// Answers one HTTP request.
@@ -71,7 +77,7 @@ impl Gateway {
             }
         };
         let request_id = self.next_request_id();
-        let event = proxy_event(
+        let mut event = proxy_event(
             &route,
             &parts.method,
             &parts.uri,
@@ -80,7 +86,21 @@ impl Gateway {
             path_parameters,
             &request_id,
         );
-        let response = self.invoke(route.function, &event).await;
+        let response = if route.protected {
+            match self
+                .authorizer
+                .authorize(&parts.method, &path, &route.path, &parts.headers, STAGE, &request_id)
+                .await
+            {
+                Ok(context) => {
+                    event.request_context.authorizer.fields = context;
+                    self.invoke(route.function, &event).await
+                }
+                Err(answer) => answer.into_response(),
+            }
+        } else {
+            self.invoke(route.function, &event).await
+        };
         tracing::info!(
             method = %parts.method,
             path = %path,
@@ -99,6 +119,11 @@ impl Gateway {
             Ok(Err(e)) => return ApiError::internal(format!("event not readable by lambda_http: {e}")).into_response(),
             Err(e) => return ApiError::internal(format!("event not serialisable: {e}")).into_response(),
         };
+        self.call(function, request).await
+    }
+
+    /// Calls a function's handler with a request parsed from its event.
+    pub async fn call(&self, function: Function, request: lambda_http::Request) -> Response<Body> {
         let result = match function {
             Function::SignUp => account_api::sign_up::handler(&self.api, request).await,
             Function::VerifyAccount => account_api::verify_account::handler(&self.api, request).await,

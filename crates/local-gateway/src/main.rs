@@ -4,6 +4,7 @@
 //! `--emulator-port` / `LOCAL_COGNITO_PORT` (default 5000), `--host` / `LOCAL_GATEWAY_HOST`
 //! (default 127.0.0.1).
 
+use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -41,6 +42,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let options = match parse_options() {
         Ok(options) => options,
@@ -55,6 +57,10 @@ async fn main() -> ExitCode {
             eprintln!("local-gateway: {e}");
             return ExitCode::FAILURE;
         }
+    };
+    let env_file = match write_functions_env(&stack) {
+        Ok(path) => path.display().to_string(),
+        Err(e) => format!("(not written: {e})"),
     };
     let url = &stack.base_url;
     let demo = &stack.pool.demo;
@@ -75,6 +81,10 @@ Try:
   curl -s -X POST {url}/auth/sign-up -H 'content-type: application/json' \
     -d '{{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com"}}'
 
+Run the Lambda binaries themselves against this local Cognito (second terminal):
+  cargo lambda watch --invoke-address 127.0.0.1 --env-file {env_file}
+  cargo lambda invoke --invoke-address 127.0.0.1 sign_in --data-file events/sign_in.json
+
 Ctrl-C stops the gateway and the local Cognito.
 "#,
         emulator = stack.emulator_url,
@@ -82,6 +92,7 @@ Ctrl-C stops the gateway and the local Cognito.
         client = stack.pool.client_id,
         user = demo.username,
         password = demo.password,
+        env_file = env_file,
     );
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("local-gateway: cannot wait for Ctrl-C: {e}");
@@ -89,4 +100,28 @@ Ctrl-C stops the gateway and the local Cognito.
     eprintln!("stopping");
     stack.stop().await;
     ExitCode::SUCCESS
+}
+
+/// The environment a deployed function would have, pointed at this local Cognito, for
+/// `cargo lambda watch --env-file`.
+fn write_functions_env(stack: &LocalStack) -> std::io::Result<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.local");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("functions.env");
+    let pool = &stack.pool.user_pool_id;
+    let emulator = &stack.emulator_url;
+    let region = local_gateway::seed::REGION;
+    let contents = format!(
+        "AWS_REGION={region}\n\
+         AWS_ACCESS_KEY_ID=local\n\
+         AWS_SECRET_ACCESS_KEY=local\n\
+         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={emulator}\n\
+         COGNITO_USER_POOL_ID={pool}\n\
+         COGNITO_CLIENT_ID={client}\n\
+         COGNITO_ISSUER=https://cognito-idp.{region}.amazonaws.com/{pool}\n\
+         COGNITO_JWKS_URL={emulator}/{pool}/.well-known/jwks.json\n",
+        client = stack.pool.client_id,
+    );
+    std::fs::write(&path, contents)?;
+    Ok(path.canonicalize().unwrap_or(path))
 }

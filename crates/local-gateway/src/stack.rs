@@ -3,6 +3,10 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::authorizer::AuthorizerDeps;
+use auth_core::config::Env;
 
 use account_api::{AccountApi, AttributeAllowList};
 use auth_cognito::{CognitoIdentityProvider, CognitoSettings};
@@ -11,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::authorizer::LocalAuthorizer;
 use crate::emulator::{self, Emulator, EmulatorError};
 use crate::gateway::{self, Gateway};
 use crate::seed::{self, DemoUser, SeedError, SeededPool};
@@ -49,6 +54,10 @@ pub enum LocalStackError {
     Seed(#[from] SeedError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error("authorizer configuration: {0}")]
+    Authorizer(#[from] auth_core::authorizer::InitError),
+    #[error("authorizer could not load the JWKS: {0}")]
+    Jwks(#[from] auth_core::jwt::JwksError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -58,6 +67,7 @@ pub struct LocalStack {
     pub emulator_url: String,
     pub pool: SeededPool,
     pub api: ApiDefinition,
+    pub gateway: Arc<Gateway>,
     emulator: Emulator,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
@@ -87,9 +97,11 @@ impl LocalStack {
             ))
         })
         .await;
+        let authorizer = local_authorizer(&emulator_url, &pool, &api_definition).await?;
         let gateway = Arc::new(Gateway::new(
             api_definition.routes.clone(),
             AccountApi::new(idp, AttributeAllowList::default()),
+            authorizer,
         ));
 
         let addr = SocketAddr::new(options.host, options.port);
@@ -100,7 +112,7 @@ impl LocalStack {
             .local_addr()
             .map_err(|source| LocalStackError::Listen { addr, source })?;
         let (shutdown, stopped) = oneshot::channel();
-        let server = tokio::spawn(gateway::serve(listener, gateway, async {
+        let server = tokio::spawn(gateway::serve(listener, Arc::clone(&gateway), async {
             let _ = stopped.await;
         }));
         Ok(Self {
@@ -108,6 +120,7 @@ impl LocalStack {
             emulator_url,
             pool,
             api: api_definition,
+            gateway,
             emulator,
             shutdown,
             server,
@@ -120,4 +133,36 @@ impl LocalStack {
         let _ = self.server.await;
         self.emulator.stop().await;
     }
+}
+
+/// The authorizer configured as the template configures it, pointed at the emulator's JWKS.
+/// The emulator signs tokens with the issuer of the real service, so the issuer is set apart.
+async fn local_authorizer(
+    emulator_url: &str,
+    pool: &SeededPool,
+    api: &ApiDefinition,
+) -> Result<LocalAuthorizer, LocalStackError> {
+    let issuer = format!(
+        "https://cognito-idp.{}.amazonaws.com/{}",
+        seed::REGION,
+        pool.user_pool_id
+    );
+    let jwks_url = format!("{emulator_url}/{}/.well-known/jwks.json", pool.user_pool_id);
+    let mut settings = vec![
+        ("AWS_REGION", seed::REGION),
+        ("COGNITO_USER_POOL_ID", pool.user_pool_id.as_str()),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+        ("COGNITO_ISSUER", issuer.as_str()),
+        ("COGNITO_JWKS_URL", jwks_url.as_str()),
+        ("TOKEN_USE", "access"),
+    ];
+    if let Some(rules) = &api.auth_rules {
+        settings.push(("AUTH_RULES", rules.as_str()));
+    }
+    let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?;
+    deps.hydrate().await?;
+    Ok(LocalAuthorizer::new(
+        deps,
+        Duration::from_secs(api.authorizer_cache_seconds),
+    ))
 }

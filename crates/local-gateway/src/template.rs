@@ -26,6 +26,10 @@ pub struct ApiDefinition {
     pub auth_rules: Option<String>,
     /// Crate names of every function resource (authorizer included), for drift checks.
     pub function_crates: Vec<String>,
+    /// How long API Gateway caches an authorizer policy (`AuthorizerCacheSeconds` default).
+    pub authorizer_cache_seconds: u64,
+    /// The API's GatewayResponses: name → (status, body).
+    pub gateway_responses: Vec<(String, u16, String)>,
 }
 
 pub fn default_path() -> PathBuf {
@@ -116,10 +120,38 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
             });
         }
     }
+    let authorizer_cache_seconds = template
+        .get("Parameters")
+        .and_then(|p| p.get("AuthorizerCacheSeconds"))
+        .and_then(|p| p.get("Default"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let mut gateway_responses = Vec::new();
+    let api_responses = resources
+        .values()
+        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Api"))
+        .filter_map(|r| r.get("Properties")?.get("GatewayResponses")?.as_mapping());
+    for responses in api_responses {
+        for (name, response) in responses {
+            let status = response.get("StatusCode").and_then(Value::as_u64).unwrap_or_default();
+            let body = response
+                .get("ResponseTemplates")
+                .and_then(|t| t.get("application/json"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            gateway_responses.push((
+                name.as_str().unwrap_or_default().to_owned(),
+                u16::try_from(status).unwrap_or_default(),
+                body.to_owned(),
+            ));
+        }
+    }
     Ok(ApiDefinition {
         routes,
         auth_rules,
         function_crates,
+        authorizer_cache_seconds,
+        gateway_responses,
     })
 }
 
@@ -180,6 +212,46 @@ mod tests {
             .collect();
         assert_eq!(protected, ["POST /auth/logout", "GET /auth/me", "GET /admin/users"]);
         assert!(api.auth_rules.is_some_and(|rules| rules.contains("/admin/users")));
+    }
+
+    #[test]
+    fn gateway_responses_are_the_problems_the_functions_answer() {
+        use auth_core::ApiError;
+        let api = project_template();
+        let expected = [
+            (
+                "UNAUTHORIZED",
+                ApiError::unauthorized("A valid bearer token is required."),
+            ),
+            ("ACCESS_DENIED", ApiError::Forbidden(Vec::new())),
+            ("AUTHORIZER_FAILURE", ApiError::internal("cause")),
+            ("MISSING_AUTHENTICATION_TOKEN", ApiError::RouteNotFound),
+            ("THROTTLED", ApiError::TooManyRequests),
+        ];
+        for (name, error) in expected {
+            let (_, status, body) = api
+                .gateway_responses
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .unwrap_or_else(|| panic!("no {name} gateway response"));
+            let body: serde_json::Value = serde_json::from_str(body).expect("gateway response body is JSON");
+            let problem = serde_json::to_value(error.problem()).expect("problem");
+            assert_eq!((*status, &body), (error.status().as_u16(), &problem), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_templates_rule_document_is_the_projects_default() {
+        let api = project_template();
+        let inline: serde_json::Value = serde_json::from_str(&api.auth_rules.expect("AUTH_RULES")).expect("JSON");
+        let file = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/auth-rules.json"))
+            .expect("infra/auth-rules.json");
+        let file: serde_json::Value = serde_json::from_str(&file).expect("JSON");
+        assert_eq!(
+            inline, file,
+            "infra/template.yaml AUTH_RULES and infra/auth-rules.json differ"
+        );
+        assert!(auth_core::rules::Rules::from_json(&inline.to_string()).is_ok());
     }
 
     #[test]

@@ -1,0 +1,267 @@
+//! The Lambda authorizer in front of protected routes, applied as API Gateway applies it: the
+//! real authorizer handler gets a REQUEST event, its IAM policy is evaluated against the
+//! request's method ARN (an explicit Deny wins, no matching Allow means 403), its context is
+//! handed to the function, and the policy is cached per `Authorization` header for the same TTL
+//! as the template, so a cached policy is exercised across routes exactly as in the cloud.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use auth_core::ApiError;
+use auth_core::authorizer::{AuthorizerDeps, AuthorizerError, handler};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerRequestTypeRequestContext,
+};
+use http::{HeaderMap, Method, header};
+use serde_json::Value;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const API_ID: &str = "local";
+
+/// The API Gateway answers the template configures (GatewayResponses), as problems.
+fn unauthorized() -> ApiError {
+    ApiError::unauthorized("A valid bearer token is required.")
+}
+
+#[derive(Clone)]
+struct CachedPolicy {
+    expires: Instant,
+    response: Value,
+}
+
+pub struct LocalAuthorizer {
+    deps: AuthorizerDeps,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, CachedPolicy>>,
+}
+
+impl LocalAuthorizer {
+    pub fn new(deps: AuthorizerDeps, ttl: Duration) -> Self {
+        Self {
+            deps,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The authorizer function's own dependencies (its handler takes them).
+    pub fn deps(&self) -> &AuthorizerDeps {
+        &self.deps
+    }
+
+    /// The context to hand to the function, or the answer API Gateway gives instead.
+    pub async fn authorize(
+        &self,
+        method: &Method,
+        path: &str,
+        resource: &str,
+        headers: &HeaderMap,
+        stage: &str,
+        request_id: &str,
+    ) -> Result<HashMap<String, Value>, ApiError> {
+        // With an identity source configured, API Gateway answers 401 itself when it is absent.
+        let Some(identity) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+            return Err(unauthorized());
+        };
+        let method_arn = format!(
+            "arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{stage}/{method}/{}",
+            path.trim_start_matches('/')
+        );
+        let response = match self.cached(identity) {
+            Some(response) => response,
+            None => {
+                let event = request_event(&method_arn, method, path, resource, headers, stage, request_id);
+                match handler(&self.deps, event).await {
+                    Ok(response) => {
+                        self.remember(identity, &response);
+                        response
+                    }
+                    Err(AuthorizerError::Unauthorized) => return Err(unauthorized()),
+                    Err(other) => return Err(ApiError::internal(format!("authorizer failed: {other}"))),
+                }
+            }
+        };
+        if !policy_allows(&response, &method_arn) {
+            return Err(ApiError::Forbidden(Vec::new()));
+        }
+        let mut fields: HashMap<String, Value> = response
+            .get("context")
+            .and_then(Value::as_object)
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        if let Some(principal) = response.get("principalId") {
+            fields.insert("principalId".into(), principal.clone());
+        }
+        Ok(fields)
+    }
+
+    fn cached(&self, identity: &str) -> Option<Value> {
+        let mut cache = self.cache.lock().ok()?;
+        match cache.get(identity) {
+            Some(entry) if entry.expires > Instant::now() => Some(entry.response.clone()),
+            Some(_) => {
+                cache.remove(identity);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn remember(&self, identity: &str, response: &Value) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(
+                identity.to_owned(),
+                CachedPolicy {
+                    expires: Instant::now() + self.ttl,
+                    response: response.clone(),
+                },
+            );
+        }
+    }
+}
+
+fn request_event(
+    method_arn: &str,
+    method: &Method,
+    path: &str,
+    resource: &str,
+    headers: &HeaderMap,
+    stage: &str,
+    request_id: &str,
+) -> Value {
+    let mut context = ApiGatewayCustomAuthorizerRequestTypeRequestContext::default();
+    context.path = Some(format!("/{stage}{path}"));
+    context.account_id = Some(ACCOUNT_ID.into());
+    context.stage = Some(stage.into());
+    context.request_id = Some(request_id.into());
+    context.resource_path = Some(resource.into());
+    context.http_method = Some(method.clone());
+    context.apiid = Some(API_ID.into());
+
+    let mut event = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
+    event.type_ = Some("REQUEST".into());
+    event.method_arn = Some(method_arn.into());
+    event.resource = Some(resource.into());
+    event.path = Some(path.into());
+    event.http_method = Some(method.clone());
+    event.headers = headers.clone();
+    event.multi_value_headers = headers.clone();
+    event.request_context = context;
+    serde_json::to_value(event).unwrap_or(Value::Null)
+}
+
+/// IAM evaluation of an authorizer policy for one method ARN: an explicit Deny wins, then any
+/// Allow; nothing matching is a deny.
+pub fn policy_allows(response: &Value, method_arn: &str) -> bool {
+    let statements = response
+        .pointer("/policyDocument/Statement")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut allowed = false;
+    for statement in statements {
+        let invokes = strings(statement.get("Action"))
+            .iter()
+            .any(|a| glob_match(a, "execute-api:Invoke"));
+        let matches = strings(statement.get("Resource"))
+            .iter()
+            .any(|r| glob_match(r, method_arn));
+        if !(invokes && matches) {
+            continue;
+        }
+        match statement.get("Effect").and_then(Value::as_str) {
+            Some("Deny") => return false,
+            Some("Allow") => allowed = true,
+            _ => {}
+        }
+    }
+    allowed
+}
+
+fn strings(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM wildcards: `*` any run of characters (slashes included), `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:local/local/GET/admin/users";
+
+    #[test]
+    fn iam_wildcards() {
+        assert!(glob_match("arn:aws:execute-api:*:*:local/local/GET/admin/users", ARN));
+        assert!(glob_match(
+            "arn:aws:execute-api:us-east-1:123456789012:local/local/*/admin/*",
+            ARN
+        ));
+        assert!(glob_match("*", ARN));
+        assert!(glob_match("execute-api:*", "execute-api:Invoke"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match(
+            "arn:aws:execute-api:us-east-1:123456789012:local/local/GET/auth/me",
+            ARN
+        ));
+        assert!(!glob_match(
+            "arn:aws:execute-api:us-east-1:123456789012:local/local/POST/*",
+            ARN
+        ));
+        assert!(!glob_match("a?c", "ac"));
+    }
+
+    #[test]
+    fn explicit_deny_wins_and_no_match_denies() {
+        let allow_all = json!({"policyDocument": {"Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ["arn:aws:execute-api:*:*:local/local/*/*"]}
+        ]}});
+        assert!(policy_allows(&allow_all, ARN));
+        let with_deny = json!({"policyDocument": {"Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ["arn:aws:execute-api:*:*:local/local/*/*"]},
+            {"Action": ["execute-api:Invoke"], "Effect": "Deny", "Resource": ARN}
+        ]}});
+        assert!(!policy_allows(&with_deny, ARN));
+        let other_route = json!({"policyDocument": {"Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ["arn:aws:execute-api:*:*:local/local/GET/auth/me"]}
+        ]}});
+        assert!(!policy_allows(&other_route, ARN));
+        assert!(!policy_allows(&json!({}), ARN));
+    }
+}

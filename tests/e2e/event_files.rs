@@ -1,0 +1,66 @@
+//! Every file in `events/` is a real API Gateway event; each is fed to its function's handler
+//! (parsed by `lambda_http` as in Lambda) and must give its documented status.
+
+use std::path::Path;
+
+use integration_tests::spawn_app;
+use local_gateway::routes::Function;
+
+/// In order: `verify_account.json` confirms the user `sign_up.json` creates.
+const ACCOUNT_EVENTS: &[(&str, u16)] = &[
+    ("sign_up.json", 201),
+    ("sign_up.invalid-fields.json", 400),
+    ("verify_account.json", 200),
+    ("sign_in.json", 200),
+    ("sign_in.wrong-password.json", 401),
+    ("sign_in.not-json.json", 415),
+    ("refresh_tokens.json", 401),
+    ("logout.json", 401),
+    ("me.json", 401),
+    ("me.no-token.json", 401),
+    ("list_users.json", 200),
+    ("list_users.forbidden.json", 403),
+    ("list_users.bad-limit.json", 400),
+];
+
+fn events_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
+}
+
+/// `sign_up.invalid-fields.json` belongs to `sign_up`.
+fn function_of(file: &str) -> Option<Function> {
+    let stem = file.split('.').next()?;
+    Function::from_crate_name(stem)
+}
+
+#[tokio::test]
+async fn every_account_event_file_gets_its_documented_status() {
+    let app = spawn_app().await;
+    for (file, expected) in ACCOUNT_EVENTS {
+        let json = std::fs::read_to_string(events_dir().join(file)).expect("event file");
+        let request = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let function = function_of(file).unwrap_or_else(|| panic!("{file}: no such function"));
+        let response = app.stack.gateway.call(function, request).await;
+        assert_eq!(response.status().as_u16(), *expected, "{file}: {:?}", response.body());
+    }
+    app.stop().await;
+}
+
+#[test]
+fn every_event_file_is_exercised() {
+    let mut files: Vec<String> = std::fs::read_dir(events_dir())
+        .expect("events/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    files.sort();
+    let exercised: Vec<&str> = ACCOUNT_EVENTS
+        .iter()
+        .map(|(f, _)| *f)
+        .chain(crate::authorizer_events::AUTHORIZER_EVENTS.iter().map(|(f, _)| *f))
+        .collect();
+    for file in &files {
+        assert!(exercised.contains(&file.as_str()), "{file} is not fed to any handler");
+    }
+}
