@@ -345,7 +345,11 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_endpoint_is_503_with_retry_after() {
         // Bind then drop: nothing listens on this port any more.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let provider = provider_at(format!("http://127.0.0.1:{port}")).await;
         assert_eq!(sign_in_status(&provider).await, (503, Some("1".to_owned())));
     }
