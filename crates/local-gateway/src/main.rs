@@ -94,9 +94,7 @@ Ctrl-C stops the gateway and the local Cognito.
         password = demo.password,
         env_file = env_file,
     );
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("local-gateway: cannot wait for Ctrl-C: {e}");
-    }
+    wait_for_stop_signal().await;
     eprintln!("stopping");
     stack.stop().await;
     ExitCode::SUCCESS
@@ -124,4 +122,21 @@ fn write_functions_env(stack: &LocalStack) -> std::io::Result<std::path::PathBuf
     );
     std::fs::write(&path, contents)?;
     Ok(path.canonicalize().unwrap_or(path))
+}
+
+/// Ctrl-C, or SIGTERM from a supervisor: either way the emulator is stopped on the way out.
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(e) => {
+            eprintln!("local-gateway: cannot listen for SIGTERM ({e}); Ctrl-C still stops it");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
