@@ -29,5 +29,11 @@ fmt: ## Format the code
 bench: ## Authorizer benchmarks (see BENCHMARKS.md)
 	cargo bench -p auth-core --bench authorizer
 
+package: venv ## Build every function for arm64 into zips under target/lambda/ and check the size budgets
+	scripts/package.sh
+
+coldstart: venv ## Cold-start figures of every function (COLDSTART_RUNS, default 20; see BENCHMARKS.md)
+	cargo run --quiet -p coldstart
+
 clean-venv: ## Remove the virtual environment
 	rm -rf $(VENV)

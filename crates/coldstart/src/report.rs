@@ -1,0 +1,172 @@
+//! Medians, the machine description and the markdown table.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// The figures of one cold start.
+pub struct Run {
+    pub init: Duration,
+    pub first_event: Duration,
+    /// Median of the warm events of this cold start.
+    pub warm_event: Duration,
+    pub peak_rss_kib: u64,
+}
+
+/// Everything measured for one function.
+#[derive(Default)]
+pub struct FunctionResult {
+    pub name: String,
+    pub binary_bytes: u64,
+    pub runs: Vec<Run>,
+    /// Distinct answers seen (HTTP status, or the policy's effect for the authorizer).
+    pub answers: BTreeSet<String>,
+    pub failure: Option<String>,
+}
+
+pub fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    let n = values.len();
+    match n {
+        0 => Duration::ZERO,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2,
+    }
+}
+
+fn median_u64(mut values: Vec<u64>) -> u64 {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => 0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// MB as 10^6 bytes, the stricter reading of the budgets.
+fn mb(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1e6)
+}
+
+/// What a response says, briefly: the proxy response's status code, or the effects of an
+/// authorizer's policy.
+pub fn summarize_answer(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return "not JSON".to_owned();
+    };
+    if let Some(status) = value.get("statusCode").and_then(serde_json::Value::as_u64) {
+        return status.to_string();
+    }
+    if let Some(statements) = value
+        .pointer("/policyDocument/Statement")
+        .and_then(serde_json::Value::as_array)
+    {
+        let effects: BTreeSet<&str> = statements
+            .iter()
+            .filter_map(|s| s.get("Effect").and_then(serde_json::Value::as_str))
+            .collect();
+        return effects.into_iter().collect::<Vec<_>>().join("+");
+    }
+    if let Some(authorized) = value.get("isAuthorized").and_then(serde_json::Value::as_bool) {
+        return format!("isAuthorized={authorized}");
+    }
+    "other".to_owned()
+}
+
+impl FunctionResult {
+    pub fn init(&self) -> Duration {
+        median(self.runs.iter().map(|r| r.init).collect())
+    }
+    pub fn peak_rss_bytes(&self) -> u64 {
+        median_u64(self.runs.iter().map(|r| r.peak_rss_kib).collect()) * 1024
+    }
+}
+
+pub fn table(results: &[FunctionResult]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| function | runs | init (spawn → first `next`) ms | first event ms | warm event ms | peak RSS MB | binary MB (x86_64) | answers |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for result in results {
+        if result.runs.is_empty() {
+            let why = result.failure.as_deref().unwrap_or("no runs");
+            let _ = writeln!(out, "| {} | 0 | | | | | | not measured: {why} |", result.name);
+            continue;
+        }
+        let answers = result.answers.iter().cloned().collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            result.name,
+            result.runs.len(),
+            ms(result.init()),
+            ms(median(result.runs.iter().map(|r| r.first_event).collect())),
+            ms(median(result.runs.iter().map(|r| r.warm_event).collect())),
+            mb(result.peak_rss_bytes()),
+            mb(result.binary_bytes),
+            answers,
+        );
+    }
+    out
+}
+
+/// The targets, checked against the medians.
+pub fn verdicts(results: &[FunctionResult]) -> Vec<String> {
+    const AUTHORIZER_INIT: Duration = Duration::from_millis(10);
+    const AUTHORIZER_RSS: u64 = 16_000_000;
+    const ACCOUNT_INIT: Duration = Duration::from_millis(30);
+    let mut lines = Vec::new();
+    for result in results.iter().filter(|r| !r.runs.is_empty()) {
+        let init = result.init();
+        let mut checks = Vec::new();
+        if result.name == "authorizer" {
+            checks.push(check("init", init <= AUTHORIZER_INIT, &ms(init), "10 ms"));
+            let rss = result.peak_rss_bytes();
+            checks.push(check("peak RSS", rss <= AUTHORIZER_RSS, &mb(rss), "16 MB"));
+        } else {
+            checks.push(check("init", init <= ACCOUNT_INIT, &ms(init), "30 ms"));
+        }
+        lines.push(format!("{}: {}", result.name, checks.join(", ")));
+    }
+    lines
+}
+
+fn check(what: &str, ok: bool, value: &str, target: &str) -> String {
+    let verdict = if ok { "met" } else { "MISSED" };
+    format!("{what} {value} (target <= {target}) {verdict}")
+}
+
+/// nproc, CPU model, kernel and load, so a reader can judge the figures.
+pub fn machine() -> String {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .and_then(|rest| rest.split_once(':'))
+        .map_or("unknown", |(_, model)| model.trim());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "nproc {nproc}, CPU {model}, Linux {}, load average {}",
+        kernel.trim(),
+        load.join(" ")
+    )
+}
+
+/// Peak resident set size of a live process (`VmHWM`), in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
