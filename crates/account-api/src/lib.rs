@@ -46,6 +46,17 @@ impl AccountApi<CognitoIdentityProvider> {
     }
 }
 
+/// The answer when Cognito refuses a token the caller presented: 401 with `detail`, whether
+/// Cognito said "not authorized" or "no such user" (a deleted user's token).
+pub(crate) fn token_rejected(detail: &'static str) -> impl FnOnce(auth_cognito::IdpError) -> auth_core::ApiError {
+    move |err| match err {
+        auth_cognito::IdpError::NotAuthorized | auth_cognito::IdpError::UserNotFound => {
+            auth_core::ApiError::unauthorized(detail)
+        }
+        other => other.into(),
+    }
+}
+
 /// What `lambda_http::run` wants from a handler: it never fails, errors are responses.
 pub type HandlerResult = Result<Response<Body>, Infallible>;
 

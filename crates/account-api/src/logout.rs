@@ -6,7 +6,7 @@
 //! has already made the token useless, and a caller must not be told a logout failed when it
 //! has in fact happened.
 
-use auth_cognito::{IdentityProvider, IdpError};
+use auth_cognito::IdentityProvider;
 use auth_core::ApiError;
 use auth_core::error::respond;
 use auth_core::request::{bearer_token, optional_json_object};
@@ -15,7 +15,7 @@ use auth_core::validation::RefreshToken;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
-use crate::{AccountApi, HandlerResult};
+use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[instrument(name = "logout", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
@@ -31,12 +31,9 @@ async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> 
             fields.finish(|| Some(token))?
         }
     };
-    api.idp.global_sign_out(&access_token).await.map_err(|err| match err {
-        IdpError::NotAuthorized | IdpError::UserNotFound => {
-            ApiError::unauthorized("The access token is not valid or has already been signed out.")
-        }
-        other => other.into(),
-    })?;
+    api.idp.global_sign_out(&access_token).await.map_err(token_rejected(
+        "The access token is not valid or has already been signed out.",
+    ))?;
     if let Some(refresh_token) = refresh_token
         && let Err(err) = api.idp.revoke_refresh_token(&refresh_token).await
     {

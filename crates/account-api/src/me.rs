@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use auth_cognito::{IdentityProvider, IdpError};
+use auth_cognito::IdentityProvider;
 use auth_core::ApiError;
 use auth_core::error::respond;
 use auth_core::request::bearer_token;
@@ -19,7 +19,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use crate::{AccountApi, HandlerResult};
+use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[derive(Serialize)]
 struct MeBody<'a> {
@@ -42,12 +42,9 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 
 async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let access_token = bearer_token(request.headers())?;
-    let profile = api.idp.get_user(&access_token).await.map_err(|err| match err {
-        IdpError::NotAuthorized | IdpError::UserNotFound => {
-            ApiError::unauthorized("The access token is not valid, has expired or has been revoked.")
-        }
-        other => other.into(),
-    })?;
+    let profile = api.idp.get_user(&access_token).await.map_err(token_rejected(
+        "The access token is not valid, has expired or has been revoked.",
+    ))?;
     let groups = token_groups(access_token.expose_secret());
     let sub = profile.attributes.get("sub").map(String::as_str).unwrap_or_default();
     json(

@@ -4,7 +4,7 @@
 //! When the app client has a secret, Cognito checks a SECRET_HASH computed with the user's
 //! internal username, so `username` (the `sub` claim of the ID token) is then required.
 
-use auth_cognito::{IdentityProvider, IdpError};
+use auth_cognito::IdentityProvider;
 use auth_core::ApiError;
 use auth_core::error::respond;
 use auth_core::request::json_object;
@@ -15,7 +15,7 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::sign_in::TokensBody;
-use crate::{AccountApi, HandlerResult};
+use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[instrument(name = "refresh_tokens", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
@@ -37,12 +37,9 @@ async fn refresh<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
         .idp
         .refresh(&refresh_token, username.as_ref())
         .await
-        .map_err(|err| match err {
-            IdpError::NotAuthorized | IdpError::UserNotFound => {
-                ApiError::unauthorized("The refresh token is not valid, has expired or has been revoked.")
-            }
-            other => other.into(),
-        })?;
+        .map_err(token_rejected(
+            "The refresh token is not valid, has expired or has been revoked.",
+        ))?;
     let mut body = TokensBody::from_tokens(&tokens);
     // Cognito does not rotate refresh tokens here; the caller keeps the one it sent.
     body.refresh_token = None;
