@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # cargo-lambda and zig come from the project's virtual environment (make venv).
 export PATH="$PWD/.venv/bin:$PATH"
 TARGET=aarch64-unknown-linux-gnu
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
 # Its own directory: x86_64 builds would otherwise share target/lambda/<function>/.
-LAMBDA_DIR=target/lambda/arm64
+LAMBDA_DIR=$TARGET_DIR/lambda/arm64
 AUTHORIZER_BUDGET=2000000
 FUNCTION_BUDGET=6000000
 
@@ -44,7 +45,7 @@ echo "| function | zip MB | binary MB (arm64, stripped) | budget MB | |"
 echo "|---|---:|---:|---:|---|"
 for function in "${functions[@]}"; do
     zip="$LAMBDA_DIR/$function/bootstrap.zip"
-    binary="target/$TARGET/release/$function"
+    binary="$TARGET_DIR/$TARGET/release/$function"
     if [ "$function" = authorizer ]; then budget=$AUTHORIZER_BUDGET; else budget=$FUNCTION_BUDGET; fi
     if [ ! -f "$zip" ]; then
         echo "| $function | missing | | $(mb "$budget") | FAIL |"

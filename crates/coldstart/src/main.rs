@@ -6,7 +6,8 @@
 //! spawn → first `next` request (init), the first event's latency, the warm events' latency and
 //! the peak RSS. Settings: `COLDSTART_RUNS` (cold starts per function, default 20),
 //! `COLDSTART_WARM_EVENTS` (events after the first, default 5), `COLDSTART_FUNCTIONS`
-//! (comma-separated subset).
+//! (comma-separated subset), `COLDSTART_EXTRA_ENV` (space-separated `NAME=value` pairs added to
+//! every function's environment, to try a change such as `SSL_CERT_FILE=...`).
 
 // A report tool: the report is its standard output.
 #![allow(clippy::print_stdout)]
@@ -38,6 +39,7 @@ struct Settings {
     runs: usize,
     warm_events: usize,
     only: Option<Vec<String>>,
+    extra_env: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -61,10 +63,21 @@ impl Settings {
                     .collect()
             })
             .filter(|v: &Vec<String>| !v.is_empty());
+        let mut extra_env = Vec::new();
+        for pair in std::env::var("COLDSTART_EXTRA_ENV")
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("COLDSTART_EXTRA_ENV: `{pair}` is not NAME=value"))?;
+            extra_env.push((name.to_owned(), value.to_owned()));
+        }
         Ok(Self {
             runs: number("COLDSTART_RUNS", 20)?,
             warm_events: number("COLDSTART_WARM_EVENTS", 5)?,
             only,
+            extra_env,
         })
     }
 }
@@ -351,9 +364,10 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
     let events = EventSource::new(client, pool, &root.join("events"), &names).await?;
     let functions: Vec<Function> = functions
         .into_iter()
-        .map(|f| Function {
-            env: lambda_env(&f.name, &deployment),
-            ..f
+        .map(|f| {
+            let mut env = lambda_env(&f.name, &deployment);
+            env.extend(settings.extra_env.iter().cloned());
+            Function { env, ..f }
         })
         .collect();
 
@@ -433,10 +447,14 @@ fn run() -> Result<bool, BoxError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let runs = settings.runs;
     let warm_events = settings.warm_events;
+    let extra_env = std::env::var("COLDSTART_EXTRA_ENV").unwrap_or_default();
     let mut results = runtime.block_on(measure(settings, root, functions))?;
     results.extend(not_measured);
 
     println!("Cold start, medians of {runs} cold starts per function ({warm_events} warm events each)");
+    if !extra_env.is_empty() {
+        println!("Extra environment: {extra_env}");
+    }
     println!("Machine: {machine}");
     println!();
     print!("{}", report::table(&results));
