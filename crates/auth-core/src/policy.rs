@@ -8,6 +8,7 @@ use std::fmt;
 
 use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::event::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde_json::{Map, Value};
 
 use crate::rules::{MethodPattern, Verb};
 
@@ -272,6 +273,45 @@ impl PolicyDocument {
         Self { statements }
     }
 
+    /// The `policyDocument` as JSON, moving the resources rather than copying them; the same
+    /// JSON as serializing [`Self::to_apigw`] (tested), built with half the allocations.
+    pub fn into_json(self) -> Value {
+        let statements = self
+            .statements
+            .into_iter()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert(
+                    "Action".to_owned(),
+                    Value::Array(vec![Value::String(INVOKE_ACTION.to_owned())]),
+                );
+                m.insert("Effect".to_owned(), Value::String(s.effect.to_string()));
+                m.insert(
+                    "Resource".to_owned(),
+                    Value::Array(s.resources.into_iter().map(Value::String).collect()),
+                );
+                if let Some(c) = s.condition {
+                    let ops =
+                        c.0.into_iter()
+                            .map(|(op, kv)| {
+                                let kv = kv
+                                    .into_iter()
+                                    .map(|(k, v)| (k, Value::Array(v.into_iter().map(Value::String).collect())))
+                                    .collect();
+                                (op, Value::Object(kv))
+                            })
+                            .collect();
+                    m.insert("Condition".to_owned(), Value::Object(ops));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        let mut doc = Map::new();
+        doc.insert("Version".to_owned(), Value::String(POLICY_VERSION.to_owned()));
+        doc.insert("Statement".to_owned(), Value::Array(statements));
+        Value::Object(doc)
+    }
+
     /// The `policyDocument` of an authorizer response.
     pub fn to_apigw(&self) -> ApiGatewayCustomAuthorizerPolicy {
         let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
@@ -527,6 +567,7 @@ mod tests {
 
         assert_eq!(PolicyDocument::from_apigw(&doc.to_apigw()), doc, "round trip");
         let json = serde_json::to_value(doc.to_apigw()).unwrap();
+        assert_eq!(doc.clone().into_json(), json, "the fast rendering is the typed one");
         assert_eq!(json["Version"], "2012-10-17");
         assert_eq!(json["Statement"][0]["Effect"], "Allow");
         assert_eq!(

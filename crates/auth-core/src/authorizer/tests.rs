@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use http::{HeaderMap, HeaderValue, Method};
 use proptest::prelude::*;
@@ -383,6 +384,38 @@ async fn http_api_simple_response() {
     // REST events still get a policy in simple mode.
     let out = handler(&d, token_event(Some(&admin), "GET", "/auth/me")).await.unwrap();
     assert!(out.get("policyDocument").is_some());
+}
+
+/// Reads a response into an `aws_lambda_events` type and writes it back: nothing may change.
+fn assert_shape<T: serde::de::DeserializeOwned + serde::Serialize>(out: &Value) {
+    let typed: T = serde_json::from_value(out.clone()).unwrap();
+    let mut back = serde_json::to_value(typed).unwrap();
+    if let Some(m) = back.as_object_mut() {
+        // Optional and unused; the handler leaves it out rather than sending null.
+        if m.get("usageIdentifierKey") == Some(&Value::Null) {
+            m.remove("usageIdentifierKey");
+        }
+    }
+    assert_eq!(&back, out);
+}
+
+#[tokio::test]
+async fn responses_have_the_aws_lambda_events_shapes() {
+    let d = deps().await;
+    let staff = bearer_for(&live(&["staff"], "blue", "openid"));
+    for (m, p) in [("GET", "/auth/me"), ("GET", "/admin/users")] {
+        let rest = handler(&d, token_event(Some(&staff), m, p)).await.unwrap();
+        assert_shape::<ApiGatewayCustomAuthorizerResponse>(&rest);
+        let rest = handler(&d, request_event(Some(&staff), m, p)).await.unwrap();
+        assert_shape::<ApiGatewayCustomAuthorizerResponse>(&rest);
+        let v2 = handler(&d, v2_event(Some(&staff), m, p)).await.unwrap();
+        assert_shape::<ApiGatewayV2CustomAuthorizerIamPolicyResponse>(&v2);
+    }
+    let d = deps_with(ResponseMode::Simple).await;
+    for auth in [Some(staff.as_str()), None] {
+        let simple = handler(&d, v2_event(auth, "GET", "/auth/me")).await.unwrap();
+        assert_shape::<ApiGatewayV2CustomAuthorizerSimpleResponse>(&simple);
+    }
 }
 
 // ---------------------------------------------------------------- failures

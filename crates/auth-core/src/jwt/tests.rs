@@ -32,9 +32,9 @@ async fn valid_access_token_verifies_and_exposes_its_claims() {
     let t = v.verify_at(&mint(key(0), &access_claims()), NOW).await.unwrap();
     assert_eq!(t.sub, "6f1c2d3e-0000-4000-8000-000000000001");
     assert_eq!(t.username.as_deref(), Some("alice"));
-    assert_eq!(t.client_id, CLIENT);
+    assert_eq!(&*t.client_id, CLIENT);
     assert_eq!(t.token_use, TokenUse::Access);
-    assert_eq!(t.issuer, ISSUER);
+    assert_eq!(&*t.issuer, ISSUER);
     assert_eq!(t.expires_at, NOW + 3600);
     assert_eq!(t.identity.groups, ["admin", "staff"]);
     assert_eq!(
@@ -54,11 +54,11 @@ async fn id_tokens_check_aud_and_read_cognito_username() {
     let (v, _) = hydrated(id_config(), &[key(0)]).await;
     let t = v.verify_at(&mint(key(0), &id_claims()), NOW).await.unwrap();
     assert_eq!(t.username.as_deref(), Some("bob"));
-    assert_eq!(t.client_id, CLIENT);
+    assert_eq!(&*t.client_id, CLIENT);
     assert_eq!(t.token_use, TokenUse::Id);
     let aud_list = with(id_claims(), "aud", json!(["someone-else", CLIENT]));
     assert_eq!(
-        v.verify_at(&mint(key(0), &aud_list), NOW).await.unwrap().client_id,
+        &*v.verify_at(&mint(key(0), &aud_list), NOW).await.unwrap().client_id,
         CLIENT
     );
     let wrong_aud = with(id_claims(), "aud", json!("someone-else"));

@@ -200,6 +200,8 @@ pub(crate) struct RawClaims<'a> {
     pub groups: Option<StrList<'a>>,
     pub roles: Option<StrList<'a>>,
     pub teams: Option<StrList<'a>>,
+    /// The role claim is `cognito:groups` (the default): `roles` stays empty, read `groups`.
+    pub roles_are_groups: bool,
 }
 
 pub(crate) const GROUPS_CLAIM: &str = "cognito:groups";
@@ -266,7 +268,9 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                         continue;
                     }
                     let v: StrList<'de> = map.next_value()?;
-                    if is_role {
+                    if is_role && is_groups {
+                        c.roles_are_groups = true;
+                    } else if is_role {
                         once(&mut c.roles, v.clone(), k)?;
                     }
                     if is_team {
@@ -366,7 +370,7 @@ mod tests {
         assert_eq!(c.sub.unwrap().as_str(), "u");
         assert_eq!(c.exp, Some(10));
         assert_eq!(c.groups.as_ref().unwrap().items(true).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(c.roles.as_ref().unwrap().items(true).collect::<Vec<_>>(), ["a", "b"]);
+        assert!(c.roles_are_groups && c.roles.is_none());
         assert_eq!(c.teams.as_ref().unwrap().items(true).collect::<Vec<_>>(), ["t1", "t2"]);
         assert_eq!(c.teams.as_ref().unwrap().items(false).collect::<Vec<_>>(), ["t1, t2"]);
 

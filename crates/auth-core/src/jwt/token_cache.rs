@@ -135,8 +135,8 @@ mod tests {
             sub: sub.into(),
             username: None,
             token_use: TokenUse::Access,
-            client_id: "c".into(),
-            issuer: "i".into(),
+            client_id: Arc::from("c"),
+            issuer: Arc::from("i"),
             expires_at: 100,
             identity: Identity::default(),
         })

@@ -62,17 +62,18 @@ pub struct VerifiedToken {
     /// `username` (access token) or `cognito:username` (id token).
     pub username: Option<String>,
     pub token_use: TokenUse,
-    /// `client_id` (access token) or the accepted `aud` (id token).
-    pub client_id: String,
-    pub issuer: String,
+    /// `client_id` (access token) or the accepted `aud` (id token). Shared with the
+    /// configuration: a verification allocates only what is specific to the caller.
+    pub client_id: Arc<str>,
+    pub issuer: Arc<str>,
     /// `exp`, Unix seconds.
     pub expires_at: u64,
     pub identity: Identity,
 }
 
 struct Pool {
-    issuer: String,
-    client_ids: Vec<String>,
+    issuer: Arc<str>,
+    client_ids: Vec<Arc<str>>,
 }
 
 enum Step {
@@ -109,8 +110,8 @@ impl Verifier {
                 .pools
                 .into_iter()
                 .map(|p| Pool {
-                    issuer: p.issuer,
-                    client_ids: p.client_ids,
+                    issuer: p.issuer.into(),
+                    client_ids: p.client_ids.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
             token_use: config.token_use,
@@ -190,7 +191,7 @@ impl Verifier {
         let (pool_index, pool) = claims
             .iss
             .as_ref()
-            .and_then(|iss| self.pools.iter().enumerate().find(|(_, p)| p.issuer == iss.as_str()))
+            .and_then(|iss| self.pools.iter().enumerate().find(|(_, p)| &*p.issuer == iss.as_str()))
             .ok_or(VerifyError::WrongIssuer)?;
         if claims.token_use.as_ref().map(|t| t.as_str()) != Some(self.token_use.as_str()) {
             return Err(VerifyError::WrongTokenUse.into());
@@ -238,19 +239,19 @@ impl Verifier {
             }
             .map(|u| u.as_str().to_owned()),
             token_use: self.token_use,
-            client_id: client_id.to_owned(),
-            issuer: pool.issuer.clone(),
+            client_id: Arc::clone(client_id),
+            issuer: Arc::clone(&pool.issuer),
             expires_at: exp,
             identity: identity(&claims),
         };
         Ok((verified, valid_until))
     }
 
-    fn accepted_client<'c>(&self, claims: &'c RawClaims<'_>, pool: &Pool) -> Result<&'c str, VerifyError> {
-        let allowed = |c: &str| pool.client_ids.iter().any(|a| a == c);
+    fn accepted_client<'p>(&self, claims: &RawClaims<'_>, pool: &'p Pool) -> Result<&'p Arc<str>, VerifyError> {
+        let allowed = |c: &str| pool.client_ids.iter().find(|a| &***a == c);
         let found = match self.token_use {
-            TokenUse::Access => claims.client_id.as_ref().map(|c| c.as_str()).filter(|c| allowed(c)),
-            TokenUse::Id => claims.aud.as_ref().and_then(|a| a.items(false).find(|c| allowed(c))),
+            TokenUse::Access => claims.client_id.as_ref().and_then(|c| allowed(c.as_str())),
+            TokenUse::Id => claims.aud.as_ref().and_then(|a| a.items(false).find_map(allowed)),
         };
         found.ok_or(VerifyError::WrongClient)
     }
@@ -262,9 +263,14 @@ fn identity(claims: &RawClaims<'_>) -> Identity {
             .map(|l| l.items(true).map(str::to_owned).collect())
             .unwrap_or_default()
     };
+    let groups = list(&claims.groups);
     Identity {
-        groups: list(&claims.groups),
-        roles: list(&claims.roles),
+        roles: if claims.roles_are_groups {
+            groups.clone()
+        } else {
+            list(&claims.roles)
+        },
+        groups,
         teams: list(&claims.teams),
         scopes: claims
             .scope

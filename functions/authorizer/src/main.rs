@@ -1,0 +1,24 @@
+//! Lambda entry point: wiring only. The handler is `auth_core::authorizer::handler`.
+//!
+//! Cold start reads the configuration once (failing fast on a bad variable) and loads the JWKS,
+//! so the first request does not pay for the fetch.
+
+use auth_core::authorizer::{AuthorizerDeps, handler};
+use auth_core::config::Env;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let deps = AuthorizerDeps::from_env(&Env::process())?;
+    if let Err(e) = deps.hydrate().await {
+        // Not fatal: verification retries after the back-off window and answers 500 meanwhile.
+        tracing::error!(error = %e, "JWKS not loaded at init");
+    }
+    let deps = &deps;
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        handler(deps, event.payload)
+    }))
+    .await
+}
