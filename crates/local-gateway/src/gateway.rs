@@ -22,6 +22,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::Body;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 use crate::authorizer::LocalAuthorizer;
 use crate::routes::{Function, Route, RouteMatch, find};
@@ -57,7 +58,15 @@ impl Gateway {
     }
 
     /// Answers one HTTP request.
+    /// Every log line of the request, the functions' included, carries its request id, as the
+    /// Lambda runtime's span does in the cloud.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let request_id = self.next_request_id();
+        let span = tracing::info_span!("request", request_id = %request_id);
+        self.route(request, &request_id).instrument(span).await
+    }
+
+    async fn route(&self, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path().to_owned();
         let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
@@ -76,7 +85,6 @@ impl Gateway {
                 );
             }
         };
-        let request_id = self.next_request_id();
         let mut event = proxy_event(
             &route,
             &parts.method,
@@ -84,12 +92,12 @@ impl Gateway {
             &parts.headers,
             &body,
             path_parameters,
-            &request_id,
+            request_id,
         );
         let response = if route.protected {
             match self
                 .authorizer
-                .authorize(&parts.method, &path, &route.path, &parts.headers, STAGE, &request_id)
+                .authorize(&parts.method, &path, &route.path, &parts.headers, STAGE, request_id)
                 .await
             {
                 Ok(context) => {
@@ -106,7 +114,6 @@ impl Gateway {
             path = %path,
             function = route.function.crate_name(),
             status = response.status().as_u16(),
-            request_id,
             "request"
         );
         to_hyper(response)
