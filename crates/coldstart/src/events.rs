@@ -185,3 +185,45 @@ fn edit_body(template: &str, edit: impl FnOnce(&mut serde_json::Map<String, Valu
     }
     Ok(event.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENT: &str = r#"{"path":"/auth/logout","headers":{"Authorization":"Bearer REPLACE_WITH_ACCESS_TOKEN"},
+        "body":"{\"refreshToken\": \"REPLACE_WITH_REFRESH_TOKEN\", \"keep\": 1}"}"#;
+
+    fn body_of(event: &str) -> Value {
+        let event: Value = serde_json::from_str(event).unwrap();
+        serde_json::from_str(event["body"].as_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn placeholders_take_the_session_tokens() {
+        let session = Session {
+            access: "eyJ.access.sig".into(),
+            refresh: "refresh-token".into(),
+        };
+        let event = with_session(EVENT, &session);
+        let parsed: Value = serde_json::from_str(&event).unwrap();
+        assert_eq!(parsed["headers"]["Authorization"], "Bearer eyJ.access.sig");
+        assert_eq!(body_of(&event)["refreshToken"], "refresh-token");
+    }
+
+    #[test]
+    fn body_fields_are_set_and_removed_inside_the_string_body() {
+        let event = with_body_fields(EVENT, &[("username", "ada-1-2".to_owned())]).unwrap();
+        let body = body_of(&event);
+        assert_eq!(body["username"], "ada-1-2");
+        assert_eq!(body["keep"], 1);
+        let event = without_body_field(&event, "refreshToken").unwrap();
+        assert!(body_of(&event).get("refreshToken").is_none());
+        assert!(with_body_fields(r#"{"path":"/"}"#, &[]).is_err());
+    }
+
+    #[test]
+    fn the_authorizer_gets_the_request_event() {
+        assert_eq!(file_name("authorizer"), "authorizer.request.json");
+        assert_eq!(file_name("me"), "me.json");
+    }
+}

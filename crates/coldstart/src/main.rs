@@ -464,3 +464,52 @@ fn run() -> Result<bool, BoxError> {
     }
     Ok(results.iter().all(|r| r.failure.is_none()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_has_an_event_file() {
+        let root = workspace_root();
+        let functions = discover_functions(&root, None).unwrap();
+        assert!(functions.iter().any(|f| f == "sign_in"));
+        for function in functions {
+            let path = root.join("events").join(events::file_name(&function));
+            assert!(path.is_file(), "{} is missing", path.display());
+        }
+    }
+
+    #[test]
+    fn the_authorizer_gets_its_jwks_issuer_and_rules() {
+        let deployment = Deployment {
+            endpoint: "http://127.0.0.1:5000".into(),
+            user_pool_id: "us-east-1_abc".into(),
+            client_id: "client".into(),
+            auth_rules: Some("{}".into()),
+        };
+        let env: HashMap<String, String> = lambda_env(AUTHORIZER, &deployment).into_iter().collect();
+        assert_eq!(
+            env["COGNITO_JWKS_URL"],
+            "http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json"
+        );
+        assert_eq!(
+            env["COGNITO_ISSUER"],
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
+        );
+        assert_eq!(env["AUTH_RULES"], "{}");
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
+        let me: HashMap<String, String> = lambda_env("me", &deployment).into_iter().collect();
+        assert!(!me.contains_key("AUTH_RULES"));
+        assert_eq!(
+            me["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
+            "http://127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn unknown_functions_are_refused() {
+        let only = vec!["nope".to_owned()];
+        assert!(discover_functions(&workspace_root(), Some(&only)).is_err());
+    }
+}

@@ -34,6 +34,13 @@ pub fn median(mut values: Vec<Duration>) -> Duration {
     }
 }
 
+/// The value below which `p` per cent of the runs fall (nearest rank).
+pub fn percentile(mut values: Vec<Duration>, p: usize) -> Duration {
+    values.sort();
+    let rank = (values.len() * p).div_ceil(100);
+    values.get(rank.saturating_sub(1)).copied().unwrap_or_default()
+}
+
 fn median_u64(mut values: Vec<u64>) -> u64 {
     values.sort_unstable();
     let n = values.len();
@@ -90,22 +97,23 @@ impl FunctionResult {
 pub fn table(results: &[FunctionResult]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| function | runs | init (spawn → first `next`) ms | first event ms | warm event ms | peak RSS MB | binary MB (x86_64) | answers |\n",
+        "| function | runs | init (spawn → first `next`) ms | init p90 ms | first event ms | warm event ms | peak RSS MB | binary MB (x86_64) | answers |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for result in results {
         if result.runs.is_empty() {
             let why = result.failure.as_deref().unwrap_or("no runs");
-            let _ = writeln!(out, "| {} | 0 | | | | | | not measured: {why} |", result.name);
+            let _ = writeln!(out, "| {} | 0 | | | | | | | not measured: {why} |", result.name);
             continue;
         }
         let answers = result.answers.iter().cloned().collect::<Vec<_>>().join(", ");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             result.name,
             result.runs.len(),
             ms(result.init()),
+            ms(percentile(result.runs.iter().map(|r| r.init).collect(), 90)),
             ms(median(result.runs.iter().map(|r| r.first_event).collect())),
             ms(median(result.runs.iter().map(|r| r.warm_event).collect())),
             mb(result.peak_rss_bytes()),
@@ -169,4 +177,44 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(values: &[u64]) -> Vec<Duration> {
+        values.iter().map(|v| Duration::from_millis(*v)).collect()
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(ms(&[9, 1, 5])), Duration::from_millis(5));
+        assert_eq!(median(ms(&[4, 1, 2, 3])), Duration::from_micros(2500));
+        assert_eq!(median(Vec::new()), Duration::ZERO);
+    }
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let values = ms(&[10, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(percentile(values.clone(), 90), Duration::from_millis(9));
+        assert_eq!(percentile(values, 100), Duration::from_millis(10));
+        assert_eq!(percentile(Vec::new(), 90), Duration::ZERO);
+    }
+
+    #[test]
+    fn answers_are_status_codes_or_policy_effects() {
+        assert_eq!(summarize_answer(br#"{"statusCode":201,"body":""}"#), "201");
+        let policy = br#"{"principalId":"u","policyDocument":{"Version":"2012-10-17","Statement":[
+            {"Action":"execute-api:Invoke","Effect":"Allow","Resource":["a"]},
+            {"Action":"execute-api:Invoke","Effect":"Deny","Resource":["b"]}]}}"#;
+        assert_eq!(summarize_answer(policy), "Allow+Deny");
+        assert_eq!(summarize_answer(br#"{"isAuthorized":false}"#), "isAuthorized=false");
+        assert_eq!(summarize_answer(b"<html>"), "not JSON");
+    }
+
+    #[test]
+    fn peak_rss_of_this_process_is_readable() {
+        assert!(peak_rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
+    }
 }
