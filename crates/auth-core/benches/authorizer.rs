@@ -261,6 +261,14 @@ fn cache_hit(bencher: Bencher<'_, '_>) {
     bencher.bench(|| ready(v.verify(black_box(token))).unwrap());
 }
 
+/// What loading the JWKS costs (done at init and on refresh, never per request): compare its
+/// allocations with `verify_token`'s, which are only the caller's claims.
+#[divan::bench]
+fn jwks_parse() -> usize {
+    let (set, _) = auth_core::jwt::parse_jwks(black_box(&fixture().jwks), 16).unwrap();
+    set.len()
+}
+
 /// The same verify with the key rebuilt from n and e on each call (what jsonwebtoken does).
 #[divan::bench]
 fn compare_rsa_verify_key_rebuilt() {

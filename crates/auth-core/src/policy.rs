@@ -177,12 +177,18 @@ pub enum Effect {
     Deny,
 }
 
-impl fmt::Display for Effect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
             Effect::Allow => "Allow",
             Effect::Deny => "Deny",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -285,7 +291,7 @@ impl PolicyDocument {
                     "Action".to_owned(),
                     Value::Array(vec![Value::String(INVOKE_ACTION.to_owned())]),
                 );
-                m.insert("Effect".to_owned(), Value::String(s.effect.to_string()));
+                m.insert("Effect".to_owned(), Value::String(s.effect.as_str().to_owned()));
                 m.insert(
                     "Resource".to_owned(),
                     Value::Array(s.resources.into_iter().map(Value::String).collect()),

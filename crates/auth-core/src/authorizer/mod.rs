@@ -360,11 +360,9 @@ fn bearer(credential: Credential<'_>) -> Result<&str, &'static str> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err("bad_scheme");
     }
-    let token = rest.trim_start_matches(blank);
-    if token.chars().any(char::is_whitespace) {
-        return Err("malformed_token");
-    }
-    Ok(token)
+    // Anything after the token (whitespace included) fails base64url decoding in the verifier,
+    // which names it `malformed_token`; scanning a 1 KB token char by char here cost a microsecond.
+    Ok(rest.trim_start_matches(blank))
 }
 
 /// The shape of `ApiGatewayV2CustomAuthorizerSimpleResponse`.

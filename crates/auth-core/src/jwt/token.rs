@@ -30,17 +30,26 @@ pub(crate) struct Parts<'t> {
 }
 
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, VerifyError> {
-    let mut it = token.splitn(3, '.');
-    let (Some(header), Some(payload), Some(signature)) = (it.next(), it.next(), it.next()) else {
+    // SIMD searches for the first and last dot. A dot inside the payload needs no search of its
+    // own: base64url has no `.`, so decoding that part fails.
+    let bytes = token.as_bytes();
+    let first = memchr::memchr(b'.', bytes).ok_or(VerifyError::Malformed)?;
+    let last = memchr::memrchr(b'.', bytes).ok_or(VerifyError::Malformed)?;
+    if last <= first {
+        return Err(VerifyError::Malformed);
+    }
+    let (Some(header), Some(payload), Some(signature), Some(signed)) = (
+        token.get(..first),
+        token.get(first + 1..last),
+        token.get(last + 1..),
+        token.get(..last),
+    ) else {
         return Err(VerifyError::Malformed);
     };
     // An empty signature (`alg: none`) gets as far as the header check, which names it.
-    if signature.contains('.') || header.is_empty() || payload.is_empty() {
+    if header.is_empty() || payload.is_empty() {
         return Err(VerifyError::Malformed);
     }
-    let signed = token
-        .get(..header.len() + 1 + payload.len())
-        .ok_or(VerifyError::Malformed)?;
     Ok(Parts {
         header,
         payload,
@@ -119,7 +128,8 @@ pub(crate) struct Header<'a> {
 
 /// Parses and checks the header: `crit` is rejected, `alg` must be RS256, `kid` is required.
 pub(crate) fn parse_header(json: &[u8]) -> Result<Header<'_>, VerifyError> {
-    let raw: RawHeader<'_> = serde_json::from_slice(json).map_err(|_| VerifyError::Malformed)?;
+    let json = std::str::from_utf8(json).map_err(|_| VerifyError::Malformed)?;
+    let raw: RawHeader<'_> = serde_json::from_str(json).map_err(|_| VerifyError::Malformed)?;
     if raw.crit.0 {
         return Err(VerifyError::CritHeader);
     }
@@ -214,7 +224,9 @@ pub(crate) struct ClaimsSeed<'c> {
 }
 
 pub(crate) fn parse_claims<'a>(json: &'a [u8], seed: ClaimsSeed<'_>) -> Result<RawClaims<'a>, VerifyError> {
-    let mut de = serde_json::Deserializer::from_slice(json);
+    // One UTF-8 check of the whole payload; parsing from `str` then skips the per-string checks.
+    let json = std::str::from_utf8(json).map_err(|_| VerifyError::Malformed)?;
+    let mut de = serde_json::Deserializer::from_str(json);
     let claims = seed.deserialize(&mut de).map_err(|_| VerifyError::Malformed)?;
     de.end().map_err(|_| VerifyError::Malformed)?;
     Ok(claims)
@@ -303,9 +315,15 @@ mod tests {
             ("aa", "bb", "cc", "aa.bb")
         );
         assert_eq!(split("a.b.").unwrap().signature, "");
-        for bad in ["", "a", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.c."] {
+        for bad in ["", "a", "a.b", ".b.c", "a..c"] {
             assert!(split(bad).is_err(), "{bad}");
         }
+        // Extra dots end up in the payload, which then fails to decode.
+        let p = split("a.b.c.d").unwrap();
+        assert_eq!((p.header, p.payload, p.signature), ("a", "b.c", "d"));
+        assert!(decode_into(p.payload, &mut [0u8; 8]).is_err());
+        let p = split("a.b.c.").unwrap();
+        assert_eq!((p.payload, p.signature), ("b.c", ""));
     }
 
     #[test]
