@@ -447,13 +447,13 @@ fn run() -> Result<bool, BoxError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let runs = settings.runs;
     let warm_events = settings.warm_events;
-    let extra_env = std::env::var("COLDSTART_EXTRA_ENV").unwrap_or_default();
+    let extra_env: Vec<String> = settings.extra_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut results = runtime.block_on(measure(settings, root, functions))?;
     results.extend(not_measured);
 
     println!("Cold start, medians of {runs} cold starts per function ({warm_events} warm events each)");
     if !extra_env.is_empty() {
-        println!("Extra environment: {extra_env}");
+        println!("Extra environment: {}", extra_env.join(" "));
     }
     println!("Machine: {machine}");
     println!();
