@@ -1,6 +1,9 @@
 //! End-to-end tests: real HTTP through the local gateway, real handlers, the local Cognito.
 //! One test binary for the whole workspace.
 
+// Helpers shared by the tests fail the test loudly, as the tests themselves do.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod account_journey;
 mod authorizer_events;
 mod bad_input;
