@@ -59,6 +59,8 @@ pub struct AuthorizerConfig {
 
 const MAX_LEEWAY_SECONDS: u64 = 300;
 const MAX_CACHE_SIZE: usize = 100_000;
+/// A week: longer windows only postpone key rotation.
+const MAX_JWKS_SECONDS: u64 = 7 * 86_400;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -101,8 +103,8 @@ impl AuthorizerConfig {
         let defaults = JwksSettings::default();
         let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
             let v = env.parsed(name, default.as_secs())?;
-            if v == 0 {
-                return Err(invalid(name, "must be positive"));
+            if v == 0 || v > MAX_JWKS_SECONDS {
+                return Err(invalid(name, format!("must be between 1 and {MAX_JWKS_SECONDS}")));
             }
             Ok(Duration::from_secs(v))
         };
@@ -445,7 +447,12 @@ mod tests {
             (
                 with(&[("JWKS_MAX_AGE_SECONDS", "0")]),
                 "JWKS_MAX_AGE_SECONDS",
-                "positive",
+                "between 1 and",
+            ),
+            (
+                with(&[("JWKS_MAX_STALE_SECONDS", "99999999999")]),
+                "JWKS_MAX_STALE_SECONDS",
+                "between 1 and",
             ),
             (
                 with(&[("JWKS_FETCH_TIMEOUT_MS", "5")]),

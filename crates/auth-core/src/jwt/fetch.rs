@@ -133,6 +133,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn https_urls_go_through_tls() {
+        // A plain-HTTP server behind an https URL: the TLS handshake must fail, not fall back.
+        let url = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"keys\":[]}".to_vec())
+            .await
+            .replacen("http://", "https://", 1);
+        let f = HttpJwksFetcher::new().unwrap();
+        let r = f.fetch(&url, 1024).await;
+        assert!(matches!(r, Err(FetchError::Transport(_))), "{r:?}");
+    }
+
+    #[tokio::test]
     async fn connection_refused_is_a_transport_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();

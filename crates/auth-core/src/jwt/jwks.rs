@@ -411,7 +411,14 @@ impl JwksCache {
         } else {
             None
         };
-        let fresh_until = st.fetched_at.map_or(now, |t| t + s.max_age);
+        // checked: a huge max_age must not overflow the clock (a year out is "forever" here).
+        let fresh_until = st.fetched_at.and_then(|t| t.checked_add(s.max_age)).unwrap_or_else(|| {
+            if fresh {
+                now + Duration::from_secs(365 * 86_400)
+            } else {
+                now
+            }
+        });
         match key {
             Some(k) if fresh => Lookup::Found(Arc::clone(k), fresh_until),
             _ if may_attempt => Lookup::Fetch { seen: st.attempts },
