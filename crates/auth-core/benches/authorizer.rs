@@ -3,7 +3,11 @@
 //! - `floor_rsa_verify`: aws-lc-rs RSA-2048 PKCS#1 v1.5 SHA-256 verify with a pre-parsed key;
 //!   the floor every other figure is compared with.
 //! - `verify_token`: full verification, token cache disabled.
-//! - `handler_*`: the whole handler, event JSON string in, response JSON string out (cache off).
+//! - `handler_*`: the whole handler as the Lambda binary runs it, event JSON string in, response
+//!   JSON string out (cache off): `serde_json::from_str` into the typed `AuthorizerEvent`,
+//!   `handle_event`, `serde_json::to_string` of the `AuthorizerResponse`.
+//! - `handler_borrowed`: the same with the event's strings borrowed (`BorrowedEvent`), which the
+//!   Lambda runtime cannot do (it needs `DeserializeOwned`); shows what the copies cost.
 //! - `cache_hit`: a repeated token with the verified-token cache on.
 //! - `compare_*`: what the alternatives cost (key rebuilt per call; jsonwebtoken 11).
 //!
@@ -19,7 +23,9 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use auth_core::authorizer::{AuthorizerConfig, AuthorizerDeps, ResponseMode, handler};
+use auth_core::authorizer::{
+    AuthorizerConfig, AuthorizerDeps, AuthorizerEvent, BorrowedEvent, ResponseMode, handle_event,
+};
 use auth_core::jwt::{
     BoxFuture, FetchError, JwksFetcher, JwksSettings, PoolConfig, TokenUse, Verifier, VerifierConfig, unix_now,
 };
@@ -30,7 +36,7 @@ use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SH
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use divan::{AllocProfiler, Bencher};
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[global_allocator]
 static ALLOC: AllocProfiler = AllocProfiler::system();
@@ -218,9 +224,24 @@ fn floor_once() {
 }
 
 fn handle_once(event: &str) -> String {
-    let ev: Value = serde_json::from_str(black_box(event)).unwrap();
-    let out = ready(handler(deps(), ev)).unwrap();
+    let ev: AuthorizerEvent = serde_json::from_str(black_box(event)).unwrap();
+    let out = ready(handle_event(deps(), &ev)).unwrap();
     serde_json::to_string(&out).unwrap()
+}
+
+fn handle_borrowed_once(event: &str) -> String {
+    let ev: BorrowedEvent<'_> = serde_json::from_str(black_box(event)).unwrap();
+    let out = ready(handle_event(deps(), &ev)).unwrap();
+    serde_json::to_string(&out).unwrap()
+}
+
+fn event_named(name: &str) -> &'static str {
+    let f = fixture();
+    match name {
+        "token" => &f.token_event,
+        "request" => &f.request_event,
+        _ => &f.v2_event,
+    }
 }
 
 #[divan::bench]
@@ -251,6 +272,12 @@ fn handler_rest_request(bencher: Bencher<'_, '_>) {
 fn handler_http_v2(bencher: Bencher<'_, '_>) {
     let event = &fixture().v2_event;
     bencher.bench(|| handle_once(event));
+}
+
+#[divan::bench(args = ["token", "request", "v2"])]
+fn handler_borrowed(bencher: Bencher<'_, '_>, name: &str) {
+    let event = event_named(name);
+    bencher.bench(|| handle_borrowed_once(event));
 }
 
 #[divan::bench]
@@ -348,6 +375,18 @@ fn print_ratios() {
             measure(|| drop(black_box(handle_once(&f.request_event)))),
         ),
         ("handler_http_v2", measure(|| drop(black_box(handle_once(&f.v2_event))))),
+        (
+            "handler_borrowed_rest_token",
+            measure(|| drop(black_box(handle_borrowed_once(&f.token_event)))),
+        ),
+        (
+            "handler_borrowed_rest_request",
+            measure(|| drop(black_box(handle_borrowed_once(&f.request_event)))),
+        ),
+        (
+            "handler_borrowed_http_v2",
+            measure(|| drop(black_box(handle_borrowed_once(&f.v2_event)))),
+        ),
         (
             "cache_hit",
             measure(|| drop(black_box(ready(cached.verify(&f.token)).unwrap()))),

@@ -1,12 +1,13 @@
-//! Lambda entry point: wiring only. The handler is `auth_core::authorizer::handler`.
+//! Lambda entry point: wiring only. The handler is `auth_core::authorizer::handle_event`, on the
+//! typed event (only the fields it reads are deserialized) and the typed response (serialized
+//! straight to the response body).
 //!
 //! Cold start reads the configuration once (failing fast on a bad variable) and loads the JWKS,
 //! so the first request does not pay for the fetch.
 
-use auth_core::authorizer::{AuthorizerDeps, handler};
+use auth_core::authorizer::{AuthorizerDeps, AuthorizerEvent, handle_event};
 use auth_core::config::Env;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -17,8 +18,8 @@ async fn main() -> Result<(), Error> {
         tracing::error!(error = %e, "JWKS not loaded at init");
     }
     let deps = &deps;
-    run(service_fn(move |event: LambdaEvent<Value>| {
-        handler(deps, event.payload)
+    run(service_fn(move |event: LambdaEvent<AuthorizerEvent>| async move {
+        handle_event(deps, &event.payload).await
     }))
     .await
 }

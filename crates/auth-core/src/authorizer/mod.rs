@@ -9,8 +9,11 @@
 //! - No keys to check against: an error (API Gateway answers 500), never an allow.
 //! - Every denial is logged once, with a stable `reason` and never any token content.
 //!
-//! Two entry points share one implementation, so they always agree:
-//! - [`handler`]: event JSON in, response JSON out (the Lambda binary and tests);
+//! The entry points share one implementation, so they always agree:
+//! - [`handle_event`]: a typed [`AuthorizerEvent`] in (deserialized straight from the event JSON,
+//!   keeping only the fields read here), a typed [`AuthorizerResponse`] out (serialized straight
+//!   to the response JSON). The Lambda binary uses this: no `serde_json::Value` tree is built.
+//! - [`handler`]: `serde_json::Value` in and out, on top of [`handle_event`] (tests, local tools);
 //! - [`authorize`]: (method, path, Authorization header) in, [`AccessDecision`] out. **A local
 //!   gateway should call this directly**: no event to build and no policy to evaluate, and the
 //!   decision is by construction what API Gateway would make of [`handler`]'s policy.
@@ -23,10 +26,12 @@ mod tests;
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 pub use config::{AuthorizerConfig, ResponseMode};
-pub use event::EventFormat;
+pub use event::{AuthorizerEvent, BorrowedEvent, EventFormat, EventText, Field, HeaderAuth};
 use event::{Credential, Inbound};
 
 use crate::config::{ConfigError, Env};
@@ -150,23 +155,6 @@ impl AuthContext {
             client_id: t.client_id.to_string(),
         }
     }
-
-    pub fn into_map(self) -> Map<String, Value> {
-        let mut m = Map::new();
-        for (k, v) in [
-            ("sub", self.sub),
-            ("username", self.username),
-            ("groups", self.groups),
-            ("role", self.role),
-            ("team", self.team),
-            ("scope", self.scope),
-            ("tokenUse", self.token_use),
-            ("clientId", self.client_id),
-        ] {
-            m.insert(k.to_owned(), Value::String(v));
-        }
-        m
-    }
 }
 
 /// A request as the local gateway sees it.
@@ -228,37 +216,146 @@ pub async fn authorize(deps: &AuthorizerDeps, req: &AccessRequest<'_>) -> Result
     })
 }
 
-/// The Lambda handler: any of the three event formats in, the matching response out.
-pub async fn handler(deps: &AuthorizerDeps, event: Value) -> Result<Value, AuthorizerError> {
-    let inbound = event::read(&event).map_err(bad_event)?;
+/// The Lambda handler on a typed event: any of the three event formats in, the matching
+/// response out.
+pub async fn handle_event<S: AsRef<str>>(
+    deps: &AuthorizerDeps,
+    event: &AuthorizerEvent<S>,
+) -> Result<AuthorizerResponse, AuthorizerError> {
     let Inbound {
         format,
         credential,
         arn: arn_text,
-    } = inbound;
+    } = event.inbound().map_err(bad_event)?;
     let arn = MethodArn::parse(arn_text).map_err(|_| bad_event("method ARN is not an execute-api ARN"))?;
     let checked = check(deps, credential, arn.method, arn.path).await?;
     let simple = format == EventFormat::HttpV2 && deps.response == ResponseMode::Simple;
 
     let (token, decision) = match checked {
-        Checked::Unauthorized(_) if simple => return Ok(simple_response(false, Map::new())),
+        Checked::Unauthorized(_) if simple => {
+            return Ok(AuthorizerResponse::Simple {
+                authorized: false,
+                token: None,
+            });
+        }
         Checked::Unauthorized(_) => return Err(AuthorizerError::Unauthorized),
         Checked::Verified(token, decision) => (token, decision),
     };
-    let context = AuthContext::from_token(&token).into_map();
     if simple {
-        return Ok(simple_response(decision == RouteDecision::Permitted, context));
+        return Ok(AuthorizerResponse::Simple {
+            authorized: decision == RouteDecision::Permitted,
+            token: Some(token),
+        });
     }
     let policy = caller_policy(&deps.rules, &token, &arn, arn_text, decision)?;
-    // The shape of `ApiGatewayCustomAuthorizerResponse` (REST) and
-    // `ApiGatewayV2CustomAuthorizerIamPolicyResponse` (HTTP API), which differ only in the
-    // optional `usageIdentifierKey`, left out here. Built directly: going through those types
-    // copies every string twice (tests check the JSON against them).
-    let mut out = Map::new();
-    out.insert("principalId".to_owned(), Value::String(token.sub.clone()));
-    out.insert("policyDocument".to_owned(), policy.into_json());
-    out.insert("context".to_owned(), Value::Object(context));
-    Ok(Value::Object(out))
+    Ok(AuthorizerResponse::Policy { token, policy })
+}
+
+/// [`handle_event`] on a `serde_json::Value` event (strings borrowed from it), the response
+/// as a `Value`. Any JSON is accepted; one that is not an authorizer event is `BadEvent`.
+pub async fn handler(deps: &AuthorizerDeps, event: Value) -> Result<Value, AuthorizerError> {
+    // Reading a `Value` cannot fail: every JSON shape is a valid (possibly unusable) event.
+    let typed = BorrowedEvent::deserialize(&event).map_err(|_| bad_event("unreadable event"))?;
+    let response = handle_event(deps, &typed).await?;
+    serde_json::to_value(&response).map_err(|e| AuthorizerError::Internal(e.to_string()))
+}
+
+/// A successful answer, serialized straight from the verified token and the policy.
+///
+/// The JSON has the shapes of `ApiGatewayCustomAuthorizerResponse` (REST) and
+/// `ApiGatewayV2CustomAuthorizerIamPolicyResponse` (HTTP API), which differ only in the
+/// optional `usageIdentifierKey`, left out here, and of
+/// `ApiGatewayV2CustomAuthorizerSimpleResponse` (tests check the JSON against those types).
+/// Keys are written in sorted order, as a `serde_json::Value` prints them, so the text is the
+/// same as the earlier `Value`-built response's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizerResponse {
+    /// `principalId` (the token's `sub`), `policyDocument` and `context`.
+    Policy {
+        token: Arc<VerifiedToken>,
+        policy: PolicyDocument,
+    },
+    /// HTTP API simple response: `isAuthorized` and `context` (empty without a valid token).
+    Simple {
+        authorized: bool,
+        token: Option<Arc<VerifiedToken>>,
+    },
+}
+
+impl Serialize for AuthorizerResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AuthorizerResponse::Policy { token, policy } => {
+                let mut m = serializer.serialize_map(Some(3))?;
+                m.serialize_entry("context", &ContextOf(token))?;
+                m.serialize_entry("policyDocument", policy)?;
+                m.serialize_entry("principalId", &token.sub)?;
+                m.end()
+            }
+            AuthorizerResponse::Simple { authorized, token } => {
+                let mut m = serializer.serialize_map(Some(2))?;
+                match token {
+                    Some(t) => m.serialize_entry("context", &ContextOf(t))?,
+                    None => m.serialize_entry("context", &Empty)?,
+                }
+                m.serialize_entry("isAuthorized", authorized)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// The [`AuthContext`] of a token, written without building it (keys sorted).
+struct ContextOf<'a>(&'a VerifiedToken);
+
+impl Serialize for ContextOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut m = serializer.serialize_map(Some(8))?;
+        m.serialize_entry("clientId", &*t.client_id)?;
+        m.serialize_entry("groups", &Joined(&t.identity.groups, ","))?;
+        m.serialize_entry("role", &Joined(&t.identity.roles, ","))?;
+        m.serialize_entry("scope", &Joined(&t.identity.scopes, " "))?;
+        m.serialize_entry("sub", &t.sub)?;
+        m.serialize_entry("team", &Joined(&t.identity.teams, ","))?;
+        m.serialize_entry("tokenUse", t.token_use.as_str())?;
+        m.serialize_entry("username", t.username.as_deref().unwrap_or_default())?;
+        m.end()
+    }
+}
+
+/// A list written as one joined string, without joining it first.
+struct Joined<'a>(&'a [String], &'static str);
+
+impl Serialize for Joined<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            [] => serializer.serialize_str(""),
+            [one] => serializer.serialize_str(one),
+            _ => serializer.collect_str(self),
+        }
+    }
+}
+
+impl std::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(self.1)?;
+            }
+            f.write_str(item)?;
+        }
+        Ok(())
+    }
+}
+
+/// `{}`.
+struct Empty;
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_map(Some(0))?.end()
+    }
 }
 
 /// The policy for one verified caller: every listed route is allowed or denied according to the
@@ -363,14 +460,6 @@ fn bearer(credential: Credential<'_>) -> Result<&str, &'static str> {
     // Anything after the token (whitespace included) fails base64url decoding in the verifier,
     // which names it `malformed_token`; scanning a 1 KB token char by char here cost a microsecond.
     Ok(rest.trim_start_matches(blank))
-}
-
-/// The shape of `ApiGatewayV2CustomAuthorizerSimpleResponse`.
-fn simple_response(authorized: bool, context: Map<String, Value>) -> Value {
-    let mut out = Map::new();
-    out.insert("isAuthorized".to_owned(), Value::Bool(authorized));
-    out.insert("context".to_owned(), Value::Object(context));
-    Value::Object(out)
 }
 
 fn bad_event(detail: &'static str) -> AuthorizerError {

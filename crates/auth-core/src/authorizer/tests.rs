@@ -689,3 +689,49 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- typed entry point
+
+/// What the Lambda binary does: event text into the typed event, typed response to text.
+async fn typed_text(d: &AuthorizerDeps, event: &Value) -> Result<String, AuthorizerError> {
+    let text = event.to_string();
+    let typed: AuthorizerEvent = serde_json::from_slice(text.as_bytes()).unwrap();
+    let out = handle_event(d, &typed).await?;
+    Ok(serde_json::to_string(&out).unwrap())
+}
+
+#[tokio::test]
+async fn the_typed_path_writes_the_same_json_as_the_value_path() {
+    for mode in [ResponseMode::Policy, ResponseMode::Simple] {
+        let d = deps_with(mode).await;
+        let staff = bearer_for(&live(&["staff", "auditor"], "blue", "reports/read openid"));
+        for auth in [Some(staff.as_str()), None, Some("Bearer junk")] {
+            for (m, p) in [("GET", "/auth/me"), ("GET", "/admin/users"), ("PUT", "/unlisted")] {
+                for event in [token_event(auth, m, p), request_event(auth, m, p), v2_event(auth, m, p)] {
+                    let typed = typed_text(&d, &event).await;
+                    let value = handler(&d, event.clone()).await;
+                    match (typed, value) {
+                        // Byte for byte: the typed response writes keys in a Value's order.
+                        (Ok(t), Ok(v)) => assert_eq!(t, v.to_string(), "{event}"),
+                        (t, v) => assert_eq!(t.err(), v.err(), "{event}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_typed_path_skims_a_large_rest_request_event() {
+    let d = deps().await;
+    let auth = bearer_for(&live(&["admin"], "", ""));
+    let mut event = request_event(Some(&auth), "GET", "/admin/users");
+    for i in 0..2000 {
+        event["headers"][format!("X-Extra-{i}")] = json!(format!("v{i}"));
+        event["multiValueHeaders"][format!("X-Extra-{i}")] = json!([format!("v{i}"), "again"]);
+    }
+    event["requestContext"]["deep"] = json!({"a": [{"b": [null, 1.5, true, {"c": "d"}]}]});
+    let out: Value = serde_json::from_str(&typed_text(&d, &event).await.unwrap()).unwrap();
+    assert_eq!(effect(&policy_of(&out), API, "GET", "/admin/users"), Effect::Allow);
+    assert_eq!(out["context"]["groups"], "admin");
+}
