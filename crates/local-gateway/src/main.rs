@@ -82,6 +82,7 @@ Try:
     -d '{{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com"}}'
 
 Run the Lambda binaries themselves against this local Cognito (second terminal):
+  export PATH=$PWD/.venv/bin:$PATH   # cargo-lambda
   cargo lambda watch --invoke-address 127.0.0.1 --env-file {env_file}
   cargo lambda invoke --invoke-address 127.0.0.1 sign_in --data-file events/sign_in.json
 
