@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use auth_core::ApiError;
 use auth_core::authorizer::{AuthorizerDeps, AuthorizerError, handler};
+use auth_core::policy::{Effect, PolicyDocument};
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerRequestTypeRequestContext,
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerRequestTypeRequestContext,
 };
 use http::{HeaderMap, Method, header};
 use serde_json::Value;
@@ -155,68 +157,15 @@ fn request_event(
     serde_json::to_value(event).unwrap_or(Value::Null)
 }
 
-/// IAM evaluation of an authorizer policy for one method ARN: an explicit Deny wins, then any
-/// Allow; nothing matching is a deny.
+/// API Gateway's reading of the authorizer's answer for one method ARN: an explicit Deny wins,
+/// then any Allow; nothing matching, or no readable policy, is a deny. The evaluation is
+/// `auth_core::policy`'s, which the authorizer itself never consults when deciding, so this still
+/// checks the policy it built against the decision it made.
 pub fn policy_allows(response: &Value, method_arn: &str) -> bool {
-    let statements = response
-        .pointer("/policyDocument/Statement")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut allowed = false;
-    for statement in statements {
-        let invokes = strings(statement.get("Action"))
-            .iter()
-            .any(|a| glob_match(a, "execute-api:Invoke"));
-        let matches = strings(statement.get("Resource"))
-            .iter()
-            .any(|r| glob_match(r, method_arn));
-        if !(invokes && matches) {
-            continue;
-        }
-        match statement.get("Effect").and_then(Value::as_str) {
-            Some("Deny") => return false,
-            Some("Allow") => allowed = true,
-            _ => {}
-        }
-    }
-    allowed
-}
-
-fn strings(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// IAM wildcards: `*` any run of characters (slashes included), `?` one character.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    response
+        .get("policyDocument")
+        .and_then(|document| serde_json::from_value::<ApiGatewayCustomAuthorizerPolicy>(document.clone()).ok())
+        .is_some_and(|policy| PolicyDocument::from_apigw(&policy).evaluate(method_arn) == Effect::Allow)
 }
 
 #[cfg(test)]
@@ -225,27 +174,6 @@ mod tests {
     use serde_json::json;
 
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:local/local/GET/admin/users";
-
-    #[test]
-    fn iam_wildcards() {
-        assert!(glob_match("arn:aws:execute-api:*:*:local/local/GET/admin/users", ARN));
-        assert!(glob_match(
-            "arn:aws:execute-api:us-east-1:123456789012:local/local/*/admin/*",
-            ARN
-        ));
-        assert!(glob_match("*", ARN));
-        assert!(glob_match("execute-api:*", "execute-api:Invoke"));
-        assert!(glob_match("a?c", "abc"));
-        assert!(!glob_match(
-            "arn:aws:execute-api:us-east-1:123456789012:local/local/GET/auth/me",
-            ARN
-        ));
-        assert!(!glob_match(
-            "arn:aws:execute-api:us-east-1:123456789012:local/local/POST/*",
-            ARN
-        ));
-        assert!(!glob_match("a?c", "ac"));
-    }
 
     #[test]
     fn explicit_deny_wins_and_no_match_denies() {
