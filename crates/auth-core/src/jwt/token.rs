@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::MaybeUninit;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::{AsOut as _, Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -58,13 +58,33 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, VerifyError> {
     })
 }
 
-/// Strict base64url without padding into `buf`; returns the decoded prefix.
+/// [`decode_into_uninit`] into an initialized buffer, for the tests.
+#[cfg(test)]
 pub(crate) fn decode_into<'b>(input: &str, buf: &'b mut [u8]) -> Result<&'b [u8], VerifyError> {
-    // decode_slice checks the exact output length, so an oversized part fails cleanly.
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(input.as_bytes(), buf)
+    decode_out(input, buf.as_out())
+}
+
+/// Strict base64url without padding into `buf`, which need not be initialized first (the
+/// verifier's payload buffer is 6 KB, and zeroing it is wasted work); returns the decoded prefix.
+pub(crate) fn decode_into_uninit<'b>(input: &str, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8], VerifyError> {
+    decode_out(input, buf.as_out())
+}
+
+fn decode_out<'b>(input: &str, buf: Out<'b, [u8]>) -> Result<&'b [u8], VerifyError> {
+    // base64-simd (SIMD picked at run time) with the no-padding URL-safe alphabet rejects `=`,
+    // a length of 1 mod 4 and non-zero spare bits in the last character. `decode` panics on a
+    // short buffer, so the length is checked first and an oversized part fails cleanly.
+    let bytes = input.as_bytes();
+    let needed = URL_SAFE_NO_PAD
+        .decoded_length(bytes)
         .map_err(|_| VerifyError::Malformed)?;
-    buf.get(..n).ok_or(VerifyError::Malformed)
+    if needed > buf.len() {
+        return Err(VerifyError::Malformed);
+    }
+    URL_SAFE_NO_PAD
+        .decode(bytes, buf)
+        .map(|decoded| &*decoded)
+        .map_err(|_| VerifyError::Malformed)
 }
 
 /// A string that borrows from the input unless JSON escapes forced a copy.
@@ -335,6 +355,35 @@ mod tests {
         }
         let mut small = [0u8; 2];
         assert!(decode_into("aGVsbG8", &mut small).is_err());
+    }
+
+    /// Long inputs take the SIMD loop, short ones and the tail the scalar code: both must agree
+    /// with the `base64` crate and stay strict, into initialized and uninitialized buffers.
+    #[test]
+    fn base64url_matches_reference_at_every_length() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as REFERENCE;
+        let data: Vec<u8> = (0..400u32).map(|i| (i.wrapping_mul(131) ^ (i >> 3)) as u8).collect();
+        for len in 0..data.len() {
+            let text = REFERENCE.encode(&data[..len]);
+            let mut buf = [0u8; 512];
+            assert_eq!(decode_into(&text, &mut buf).unwrap(), &data[..len], "{len}");
+            let mut uninit = [MaybeUninit::<u8>::uninit(); 512];
+            assert_eq!(decode_into_uninit(&text, &mut uninit).unwrap(), &data[..len], "{len}");
+            // One character outside the URL-safe alphabet anywhere in the text is refused.
+            for (i, bad) in [(0, b'+'), (text.len() / 2, b'/'), (text.len().saturating_sub(1), b'=')] {
+                if i < text.len() {
+                    let mut t = text.clone().into_bytes();
+                    t[i] = bad;
+                    let t = String::from_utf8(t).unwrap();
+                    assert!(decode_into(&t, &mut buf).is_err(), "{len} {i}");
+                }
+            }
+        }
+        // The exact size fits; one byte less does not.
+        let text = REFERENCE.encode(&data[..300]);
+        assert!(decode_into_uninit(&text, &mut [MaybeUninit::<u8>::uninit(); 300]).is_ok());
+        assert!(decode_into_uninit(&text, &mut [MaybeUninit::<u8>::uninit(); 299]).is_err());
     }
 
     #[test]

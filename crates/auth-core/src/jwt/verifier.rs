@@ -1,6 +1,7 @@
 //! The verifier: parses a token once into stack buffers, checks header and claims, then the
 //! RS256 signature against a pre-parsed key.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -178,15 +179,15 @@ impl Verifier {
     fn check(&self, token: &str, now: u64, clock: Instant, may_fetch: bool) -> Result<(VerifiedToken, u64), Step> {
         let parts = token::split(token)?;
 
-        let mut header_buf = [0u8; MAX_HEADER_BYTES];
-        let header = token::parse_header(token::decode_into(parts.header, &mut header_buf)?)?;
+        let mut header_buf = [MaybeUninit::<u8>::uninit(); MAX_HEADER_BYTES];
+        let header = token::parse_header(token::decode_into_uninit(parts.header, &mut header_buf)?)?;
 
-        let mut payload_buf = [0u8; MAX_PAYLOAD_BYTES];
+        let mut payload_buf = [MaybeUninit::<u8>::uninit(); MAX_PAYLOAD_BYTES];
         let seed = ClaimsSeed {
             role_claim: &self.role_claim,
             team_claim: &self.team_claim,
         };
-        let claims = token::parse_claims(token::decode_into(parts.payload, &mut payload_buf)?, seed)?;
+        let claims = token::parse_claims(token::decode_into_uninit(parts.payload, &mut payload_buf)?, seed)?;
 
         let (pool_index, pool) = claims
             .iss
@@ -215,8 +216,8 @@ impl Verifier {
             .filter(|s| !s.is_empty())
             .ok_or(VerifyError::MissingSub)?;
 
-        let mut sig_buf = [0u8; MAX_SIGNATURE_BYTES];
-        let signature = token::decode_into(parts.signature, &mut sig_buf)?;
+        let mut sig_buf = [MaybeUninit::<u8>::uninit(); MAX_SIGNATURE_BYTES];
+        let signature = token::decode_into_uninit(parts.signature, &mut sig_buf)?;
 
         let (key, fresh_until) = match self.jwks.lookup(pool_index, header.kid.as_str(), clock, may_fetch) {
             Lookup::Found(key, fresh_until) => (key, fresh_until),
