@@ -567,7 +567,10 @@ mod tests {
         // Key order is not compared: a Value's depends on serde_json's `preserve_order`
         // feature, which other crates of the workspace switch on.
         let written: serde_json::Value = serde_json::from_str(&serde_json::to_string(&doc).unwrap()).unwrap();
-        assert_eq!(written, json, "the text written directly reads back as the typed rendering");
+        assert_eq!(
+            written, json,
+            "the text written directly reads back as the typed rendering"
+        );
         assert_eq!(json["Version"], "2012-10-17");
         assert_eq!(json["Statement"][0]["Effect"], "Allow");
         assert_eq!(
