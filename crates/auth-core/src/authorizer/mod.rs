@@ -24,11 +24,12 @@ mod event;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use config::{AuthorizerConfig, ResponseMode};
 pub use event::{AuthorizerEvent, BorrowedEvent, EventFormat, EventText, Field, HeaderAuth};
@@ -44,6 +45,7 @@ pub struct AuthorizerDeps {
     verifier: Verifier,
     rules: Rules,
     response: ResponseMode,
+    policies: PolicyCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,7 @@ impl AuthorizerDeps {
             verifier: Verifier::new(verifier, fetcher),
             rules: config.rules,
             response: config.response,
+            policies: PolicyCache::new(POLICY_CACHE_ENTRIES),
         }
     }
 
@@ -247,7 +250,7 @@ pub async fn handle_event<S: AsRef<str>>(
             token: Some(token),
         });
     }
-    let policy = caller_policy(&deps.rules, &token, &arn, arn_text, decision)?;
+    let policy = rendered_policy(deps, &token, &arn, arn_text, decision)?;
     Ok(AuthorizerResponse::Policy { token, policy })
 }
 
@@ -273,7 +276,7 @@ pub enum AuthorizerResponse {
     /// `principalId` (the token's `sub`), `policyDocument` and `context`.
     Policy {
         token: Arc<VerifiedToken>,
-        policy: PolicyDocument,
+        policy: RenderedPolicy,
     },
     /// HTTP API simple response: `isAuthorized` and `context` (empty without a valid token).
     Simple {
@@ -384,6 +387,133 @@ pub fn caller_policy(
         b.deny_resource(requested);
     }
     Ok(b.build())
+}
+
+/// A `policyDocument` as JSON text, written once by [`PolicyDocument`]'s serializer and then
+/// emitted verbatim (no re-validation: serde_json wrote it), shared by every caller it fits.
+#[derive(Debug, Clone)]
+pub struct RenderedPolicy(Arc<RawValue>);
+
+impl RenderedPolicy {
+    pub fn render(policy: &PolicyDocument) -> Result<Self, AuthorizerError> {
+        let raw = serde_json::value::to_raw_value(policy).map_err(|e| AuthorizerError::Internal(e.to_string()))?;
+        Ok(Self(Arc::from(raw)))
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RenderedPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Eq for RenderedPolicy {}
+
+impl Serialize for RenderedPolicy {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// Entries in the rendered-policy cache: a few APIs and stages times the distinct permission
+/// sets of the callers (a handful of groups) fit; more only costs a rebuild.
+const POLICY_CACHE_ENTRIES: usize = 32;
+
+/// Rendered policies of permitted requests, keyed by everything such a policy depends on: the
+/// `arn:...:apiId/stage` prefix and which rules permit the caller (one bit per rule; the rule
+/// list is fixed for the life of the deps). A denied request adds its own resource to the
+/// policy, so it is never cached.
+struct PolicyCache {
+    cap: usize,
+    entries: RwLock<Vec<PolicyEntry>>,
+}
+
+struct PolicyEntry {
+    prefix: Box<str>,
+    permitted: u128,
+    policy: RenderedPolicy,
+}
+
+impl PolicyCache {
+    fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            entries: RwLock::new(Vec::with_capacity(cap)),
+        }
+    }
+
+    fn get(&self, prefix: &str, permitted: u128) -> Option<RenderedPolicy> {
+        // A panic while holding the lock cannot leave an entry half-written (a push or a
+        // remove), so a poisoned lock is still usable.
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .find(|e| e.permitted == permitted && *e.prefix == *prefix)
+            .map(|e| e.policy.clone())
+    }
+
+    fn insert(&self, prefix: &str, permitted: u128, policy: RenderedPolicy) {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.iter().any(|e| e.permitted == permitted && *e.prefix == *prefix) {
+            return;
+        }
+        if entries.len() >= self.cap {
+            // Oldest first out: keeps the bound without tracking use.
+            entries.remove(0);
+        }
+        entries.push(PolicyEntry {
+            prefix: prefix.into(),
+            permitted,
+            policy,
+        });
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+/// Bit `i` set if rule `i` permits the caller; `None` past 128 rules (such documents are not
+/// cached rather than keyed on less than the whole permission vector).
+fn permission_bits(rules: &Rules, token: &VerifiedToken) -> Option<u128> {
+    if rules.routes().len() > 128 {
+        return None;
+    }
+    Some(
+        rules
+            .permissions(&token.identity)
+            .enumerate()
+            .fold(0u128, |bits, (i, (_, permitted))| bits | (u128::from(permitted) << i)),
+    )
+}
+
+/// [`caller_policy`], rendered, from the cache when the request is permitted.
+fn rendered_policy(
+    deps: &AuthorizerDeps,
+    token: &VerifiedToken,
+    arn: &MethodArn<'_>,
+    requested: &str,
+    decision: RouteDecision,
+) -> Result<RenderedPolicy, AuthorizerError> {
+    let key = (decision == RouteDecision::Permitted)
+        .then(|| permission_bits(&deps.rules, token))
+        .flatten();
+    if let Some(bits) = key
+        && let Some(hit) = deps.policies.get(arn.prefix(), bits)
+    {
+        return Ok(hit);
+    }
+    let policy = RenderedPolicy::render(&caller_policy(&deps.rules, token, arn, requested, decision)?)?;
+    if let Some(bits) = key {
+        deps.policies.insert(arn.prefix(), bits, policy.clone());
+    }
+    Ok(policy)
 }
 
 const ROUTE_NOT_PERMITTED: &str = "route_not_permitted";

@@ -735,3 +735,92 @@ async fn the_typed_path_skims_a_large_rest_request_event() {
     assert_eq!(effect(&policy_of(&out), API, "GET", "/admin/users"), Effect::Allow);
     assert_eq!(out["context"]["groups"], "admin");
 }
+
+// ---------------------------------------------------------------- rendered-policy cache
+
+fn token_event_at(auth: &str, api: &str, method: &str, path: &str) -> Value {
+    json!({"type": "TOKEN", "authorizationToken": auth, "methodArn": format!("{api}/{method}{path}")})
+}
+
+/// The policy `d` answers with, checked against deps with an empty cache (the uncached
+/// rendering) so a wrong hit cannot go unnoticed.
+async fn cached_policy(d: &AuthorizerDeps, event: Value) -> PolicyDocument {
+    let out = handler(d, event.clone()).await.unwrap();
+    let fresh = handler(&deps().await, event).await.unwrap();
+    assert_eq!(out, fresh);
+    policy_of(&out)
+}
+
+#[tokio::test]
+async fn cached_policies_follow_the_callers_permissions() {
+    let d = deps().await;
+    let admin = bearer_for(&live(&["admin"], "", ""));
+    let staff = bearer_for(&live(&["staff"], "", ""));
+    for _ in 0..2 {
+        let a = cached_policy(&d, token_event(Some(&admin), "GET", "/auth/me")).await;
+        let s = cached_policy(&d, token_event(Some(&staff), "GET", "/auth/me")).await;
+        assert_eq!(effect(&a, API, "GET", "/admin/users"), Effect::Allow);
+        assert_eq!(effect(&s, API, "GET", "/admin/users"), Effect::Deny);
+        assert_eq!(effect(&s, API, "GET", "/auth/me"), Effect::Allow);
+    }
+    // One entry per permission set on this API, reused on the second round.
+    assert_eq!(d.policies.len(), 2);
+}
+
+#[tokio::test]
+async fn cached_policies_follow_the_api_and_stage() {
+    let d = deps().await;
+    let admin = bearer_for(&live(&["admin"], "", ""));
+    let dev = "arn:aws:execute-api:eu-west-1:123456789012:abc123/dev";
+    let other = "arn:aws:execute-api:eu-west-1:123456789012:zzz999/prod";
+    for _ in 0..2 {
+        for api in [API, dev, other] {
+            let p = cached_policy(&d, token_event_at(&admin, api, "GET", "/auth/me")).await;
+            assert_eq!(effect(&p, api, "GET", "/admin/users"), Effect::Allow);
+            for elsewhere in [API, dev, other].into_iter().filter(|a| *a != api) {
+                assert_eq!(
+                    effect(&p, elsewhere, "GET", "/auth/me"),
+                    Effect::Deny,
+                    "{api} vs {elsewhere}"
+                );
+            }
+        }
+    }
+    assert_eq!(d.policies.len(), 3);
+}
+
+#[tokio::test]
+async fn a_denied_request_gets_its_explicit_deny_and_is_not_cached() {
+    let d = deps().await;
+    let staff = bearer_for(&live(&["staff"], "", ""));
+    cached_policy(&d, token_event(Some(&staff), "GET", "/auth/me")).await;
+    let denied = cached_policy(&d, token_event(Some(&staff), "GET", "/nowhere")).await;
+    let requested = format!("{API}/GET/nowhere");
+    assert!(
+        denied
+            .statements
+            .iter()
+            .any(|s| s.effect == Effect::Deny && s.resources.contains(&requested))
+    );
+    assert_eq!(d.policies.len(), 1);
+    // The permitted request after it still gets the policy without that deny.
+    let again = cached_policy(&d, token_event(Some(&staff), "GET", "/auth/me")).await;
+    assert!(again.statements.iter().all(|s| !s.resources.contains(&requested)));
+}
+
+#[tokio::test]
+async fn the_policy_cache_stays_bounded() {
+    let d = deps().await;
+    let admin = bearer_for(&live(&["admin"], "", ""));
+    for i in 0..POLICY_CACHE_ENTRIES + 8 {
+        let api = format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/s{i}");
+        let p = cached_policy(&d, token_event_at(&admin, &api, "GET", "/auth/me")).await;
+        assert_eq!(effect(&p, &api, "GET", "/auth/me"), Effect::Allow);
+        assert!(d.policies.len() <= POLICY_CACHE_ENTRIES);
+    }
+    assert_eq!(d.policies.len(), POLICY_CACHE_ENTRIES);
+    // An evicted stage is rendered again, correctly.
+    let first = "arn:aws:execute-api:eu-west-1:123456789012:abc123/s0";
+    let p = cached_policy(&d, token_event_at(&admin, first, "GET", "/admin/users")).await;
+    assert_eq!(effect(&p, first, "GET", "/admin/users"), Effect::Allow);
+}
