@@ -136,17 +136,19 @@ mod tests {
         assert_eq!(rule.num_calls(), 1);
     }
 
+    fn confirmed_user() -> SignUpOutput {
+        SignUpOutput::builder()
+            .user_sub("s")
+            .user_confirmed(true)
+            .build()
+            .expect("output")
+    }
+
     #[tokio::test]
     async fn without_a_client_secret_no_secret_hash_is_sent() {
         let rule = mock!(Client::sign_up)
             .match_requests(|req| req.secret_hash().is_none())
-            .then_output(|| {
-                SignUpOutput::builder()
-                    .user_sub("s")
-                    .user_confirmed(true)
-                    .build()
-                    .expect("output")
-            });
+            .then_output(confirmed_user);
         let api = api(&[&rule], None);
         let (status, body) = read(handler(&api, post_json("/auth/sign-up", VALID)).await.unwrap());
         assert_eq!((status, &body["userConfirmed"]), (201, &serde_json::json!(true)));
@@ -155,13 +157,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_bad_field_is_reported_and_cognito_is_not_called() {
-        let rule = mock!(Client::sign_up).then_output(|| {
-            SignUpOutput::builder()
-                .user_sub("s")
-                .user_confirmed(true)
-                .build()
-                .expect("output")
-        });
+        let rule = mock!(Client::sign_up).then_output(confirmed_user);
         let api = api(&[&rule], None);
         let body = r#"{"username":"a b","password":"short","email":"nope","attributes":{"custom:team":"red","name":"x"},"admin":true}"#;
         let (status, problem) = read(handler(&api, post_json("/auth/sign-up", body)).await.unwrap());
