@@ -488,6 +488,7 @@ impl<'de> Deserialize<'de> for ValueCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorizer::tests::arb_event_json;
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
@@ -743,42 +744,10 @@ mod tests {
         }
     }
 
-    fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            "[A-Za-z0-9 \"\\\\/é-]{0,12}".prop_map(Value::from),
-            Just(json!("TOKEN")),
-            Just(json!("REQUEST")),
-            Just(json!("2.0")),
-        ];
-        let key = prop_oneof![
-            Just("type".to_owned()),
-            Just("version".to_owned()),
-            Just("methodArn".to_owned()),
-            Just("routeArn".to_owned()),
-            Just("authorizationToken".to_owned()),
-            Just("headers".to_owned()),
-            Just("multiValueHeaders".to_owned()),
-            Just("authorization".to_owned()),
-            Just("Authorization".to_owned()),
-            Just("AUTHORIZATION".to_owned()),
-            "[a-z]{1,6}",
-        ];
-        leaf.prop_recursive(3, 32, 6, move |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                proptest::collection::vec((key.clone(), inner), 0..6)
-                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest! {
         /// Text (owned or borrowed) and `Value` input read the same event, whatever the JSON.
         #[test]
-        fn every_input_form_reads_the_same_event(v in arb_json()) {
+        fn every_input_form_reads_the_same_event(v in arb_event_json()) {
             let text = v.to_string();
             let owned: AuthorizerEvent = serde_json::from_str(&text).unwrap();
             let borrowed: BorrowedEvent<'_> = serde_json::from_str(&text).unwrap();
