@@ -413,24 +413,8 @@ fn main() -> ExitCode {
 fn run() -> Result<bool, BoxError> {
     let settings = Settings::from_env()?;
     let root = workspace_root();
-    let mut names = discover_functions(&root, settings.only.as_deref())?;
-    let mut not_measured = Vec::new();
-    // The authorizer is the newest function; when it does not build yet, measure the others
-    // and say so rather than measuring nothing.
-    let binaries = match build(&root, &names) {
-        Ok(binaries) => binaries,
-        Err(e) if names.len() > 1 && names.iter().any(|n| n == AUTHORIZER) => {
-            eprintln!("{e}; building again without the authorizer");
-            names.retain(|n| n != AUTHORIZER);
-            not_measured.push(FunctionResult {
-                name: AUTHORIZER.to_owned(),
-                failure: Some("does not build".to_owned()),
-                ..FunctionResult::default()
-            });
-            build(&root, &names)?
-        }
-        Err(e) => return Err(e),
-    };
+    let names = discover_functions(&root, settings.only.as_deref())?;
+    let binaries = build(&root, &names)?;
     let functions: Vec<Function> = names
         .iter()
         .filter_map(|name| {
@@ -448,8 +432,7 @@ fn run() -> Result<bool, BoxError> {
     let runs = settings.runs;
     let warm_events = settings.warm_events;
     let extra_env: Vec<String> = settings.extra_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut results = runtime.block_on(measure(settings, root, functions))?;
-    results.extend(not_measured);
+    let results = runtime.block_on(measure(settings, root, functions))?;
 
     println!("Cold start, medians of {runs} cold starts per function ({warm_events} warm events each)");
     if !extra_env.is_empty() {
