@@ -27,7 +27,7 @@ fmt: ## Format the code
 	cargo fmt --all
 
 bench: ## Authorizer benchmarks (see BENCHMARKS.md)
-	cargo bench -p auth-core --bench authorizer
+	cargo bench -p lambda-authorizer --bench authorizer
 
 package: venv ## Build every function for arm64 into zips under target/lambda/ and check the size budgets
 	scripts/package.sh

@@ -1,13 +1,13 @@
 //! The authorizer in front of the protected routes, end to end with real tokens from the local
 //! Cognito, and every authorizer event file fed to the authorizer handler.
 
-use auth_core::authorizer::{AuthorizerError, handler};
 use integration_tests::spawn_app;
+use lambda_authorizer::{AuthorizerError, handler};
 use serde_json::{Value, json};
 
 /// Each authorizer event file and what the handler answers for it as shipped (with its
 /// placeholder token): `Unauthorized`, the error API Gateway turns into a 401.
-pub const AUTHORIZER_EVENTS: &[(&str, &str)] = &[
+pub(crate) const AUTHORIZER_EVENTS: &[(&str, &str)] = &[
     ("authorizer.token.json", "Unauthorized"),
     ("authorizer.request.json", "Unauthorized"),
     ("authorizer.request.no-token.json", "Unauthorized"),

@@ -7,4 +7,5 @@
 mod account_journey;
 mod authorizer_events;
 mod bad_input;
+mod dependency_boundaries;
 mod event_files;

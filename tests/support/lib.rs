@@ -56,15 +56,22 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&logs).into_owned()
 }
 
+/// A running stack and an HTTP client for it.
 pub struct TestApp {
+    /// The stack.
     pub stack: LocalStack,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
+/// A response, its body read.
 pub struct TestResponse {
+    /// The status.
     pub status: StatusCode,
+    /// The headers.
     pub headers: http::HeaderMap,
+    /// The body as JSON (`Null` when empty or not JSON).
     pub body: Value,
+    /// The body as text.
     pub raw: String,
 }
 
@@ -74,6 +81,7 @@ impl TestResponse {
         self.body["code"].as_str().unwrap_or_default()
     }
 
+    /// The `Content-Type` header.
     pub fn content_type(&self) -> &str {
         self.headers
             .get(header::CONTENT_TYPE)
@@ -95,6 +103,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// The gateway URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.stack.base_url)
     }
@@ -130,6 +139,7 @@ impl TestApp {
         }
     }
 
+    /// POSTs a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
         self.send(
             Method::POST,
@@ -140,6 +150,7 @@ impl TestApp {
         .await
     }
 
+    /// POSTs a JSON body with a bearer token.
     pub async fn post_json_with_token(&self, path: &str, token: &str, body: &Value) -> TestResponse {
         let auth = format!("Bearer {token}");
         self.send(
@@ -151,6 +162,7 @@ impl TestApp {
         .await
     }
 
+    /// GETs with a bearer token.
     pub async fn get_with_token(&self, path: &str, token: &str) -> TestResponse {
         let auth = format!("Bearer {token}");
         self.send(Method::GET, path, &[("authorization", &auth)], Bytes::new())
@@ -169,6 +181,7 @@ impl TestApp {
         response.body
     }
 
+    /// Stops the stack.
     pub async fn stop(self) {
         self.stack.stop().await;
     }

@@ -5,15 +5,17 @@
 
 use std::collections::BTreeSet;
 
-use auth_core::config::{ConfigError, Env};
+use auth_contract::config::{ConfigError, Env};
 
 /// Attributes the caller can never set, whatever the configuration says.
 const RESERVED: &[&str] = &["email", "email_verified", "phone_number_verified", "sub", "username"];
 /// Substrings that mark an attribute as carrying authority.
 const PRIVILEGED_MARKERS: &[&str] = &["role", "team", "group", "admin", "permission", "scope", "tenant"];
-pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
+/// Longest attribute value accepted.
+pub(crate) const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Attribute names a user may set at sign-up.
 pub struct AttributeAllowList(BTreeSet<String>);
 
 impl Default for AttributeAllowList {
@@ -35,6 +37,7 @@ impl AttributeAllowList {
         })
     }
 
+    /// An allow-list; a name that carries authority is refused.
     pub fn new(names: impl IntoIterator<Item = String>) -> Result<Self, String> {
         let mut set = BTreeSet::new();
         for name in names {
@@ -46,6 +49,7 @@ impl AttributeAllowList {
         Ok(Self(set))
     }
 
+    /// Whether the user may set `name`.
     pub fn allows(&self, name: &str) -> bool {
         self.0.contains(name)
     }

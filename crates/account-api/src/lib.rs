@@ -1,14 +1,31 @@
-//! Handlers of the account routes, one module per Lambda function.
+//! The account routes of the API, one module per Lambda function, on Amazon Cognito.
 //!
 //! Each handler is a named async function over an [`IdentityProvider`], called the same way by
 //! its Lambda binary, by the local gateway and by the tests. A handler never fails: every error
-//! becomes a problem+json response in [`auth_core::error`].
+//! becomes a problem+json response ([`http_kit::respond`]). What each Cognito error becomes is
+//! in [`errors`]; the Cognito port and its SDK implementation are in [`cognito`].
+//!
+//! ```no_run
+//! use account_api::AccountApi;
+//! use auth_contract::config::Env;
+//! use lambda_http::{run, service_fn};
+//!
+//! # async fn main_() -> Result<(), lambda_http::Error> {
+//! // A Lambda binary: configuration and the Cognito client once, then the handler per event.
+//! let api = AccountApi::from_env(&Env::process()).await?;
+//! run(service_fn(|request| account_api::sign_in::handler(&api, request))).await
+//! # }
+//! ```
 
 use std::convert::Infallible;
 
-use auth_cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider};
-use auth_core::config::{ConfigError, Env};
+use auth_contract::config::{ConfigError, Env};
 use lambda_http::{Body, Response};
+
+use crate::cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider};
+
+pub mod cognito;
+pub mod errors;
 
 pub mod list_users;
 pub mod logout;
@@ -24,11 +41,14 @@ pub use attributes::AttributeAllowList;
 
 /// What the handlers share: built once at cold start.
 pub struct AccountApi<P> {
+    /// Cognito, or a stand-in.
     pub idp: P,
+    /// Attributes a user may set at sign-up.
     pub sign_up_attributes: AttributeAllowList,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
+    /// The handlers' dependencies.
     pub fn new(idp: P, sign_up_attributes: AttributeAllowList) -> Self {
         Self {
             idp,
@@ -46,16 +66,18 @@ impl AccountApi<CognitoIdentityProvider> {
     }
 }
 
-/// The answer when Cognito refuses a token the caller presented: 401 with `detail`, whether
-/// Cognito said "not authorized" or "no such user" (a deleted user's token).
-pub(crate) fn token_rejected(detail: &'static str) -> impl FnOnce(auth_cognito::IdpError) -> auth_core::ApiError {
-    move |err| match err {
-        auth_cognito::IdpError::NotAuthorized | auth_cognito::IdpError::UserNotFound => {
-            auth_core::ApiError::unauthorized(detail)
-        }
-        other => other.into(),
-    }
+/// Cognito's answers when it refuses a token the caller presented: 401 whether Cognito said
+/// "not authorized" or "no such user" (a deleted user's token). Used by the routes that send
+/// the caller's token to Cognito, each with its own wording.
+macro_rules! token_rejected {
+    ($detail:literal) => {
+        &[
+            ("NotAuthorizedException", || http_kit::ApiError::unauthorized($detail)),
+            ("UserNotFoundException", || http_kit::ApiError::unauthorized($detail)),
+        ]
+    };
 }
+pub(crate) use token_rejected;
 
 /// What `lambda_http::run` wants from a handler: it never fails, errors are responses.
 pub type HandlerResult = Result<Response<Body>, Infallible>;

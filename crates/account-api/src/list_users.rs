@@ -2,11 +2,11 @@
 //! groups}], nextToken?}`. Admin only: the authorizer's rules let only the `admin` group call
 //! it, and the handler checks again (defence in depth).
 
-use auth_cognito::IdentityProvider;
-use auth_core::error::respond;
-use auth_core::guard;
-use auth_core::response::json;
-use auth_core::{ApiError, FieldError};
+use crate::cognito::IdentityProvider;
+use http_kit::guard;
+use http_kit::respond;
+use http_kit::response::json;
+use http_kit::{ApiError, FieldError};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -14,6 +14,7 @@ use tracing::instrument;
 
 use crate::{AccountApi, HandlerResult};
 
+/// Users per page when `limit` is absent.
 pub const DEFAULT_LIMIT: i32 = 20;
 /// Cognito's ListUsers answers at most 60 users a page.
 pub const MAX_LIMIT: i32 = 60;
@@ -39,6 +40,7 @@ struct PageBody {
     next_token: Option<String>,
 }
 
+/// The Lambda handler.
 #[instrument(name = "list_users", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(list_users(api, &request).await))

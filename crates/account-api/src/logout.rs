@@ -6,17 +6,22 @@
 //! has already made the token useless, and a caller must not be told a logout failed when it
 //! has in fact happened.
 
-use auth_cognito::IdentityProvider;
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::{bearer_token, optional_json_object};
-use auth_core::response::no_content;
-use auth_core::validation::RefreshToken;
+use crate::cognito::IdentityProvider;
+use http_kit::ApiError;
+use http_kit::body::{bearer_token, optional_json_object};
+use http_kit::inputs::RefreshToken;
+use http_kit::respond;
+use http_kit::response::no_content;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use crate::errors::{Exceptions, answer};
 use crate::{AccountApi, HandlerResult, token_rejected};
 
+/// Cognito's answers that mean something else here (see [`crate::errors`]).
+const COGNITO_EXCEPTIONS: Exceptions = token_rejected!("The access token is not valid or has already been signed out.");
+
+/// The Lambda handler.
 #[instrument(name = "logout", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(logout(api, &request).await))
@@ -31,9 +36,10 @@ async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> 
             fields.finish(|| Some(token))?
         }
     };
-    api.idp.global_sign_out(&access_token).await.map_err(token_rejected(
-        "The access token is not valid or has already been signed out.",
-    ))?;
+    api.idp
+        .global_sign_out(&access_token)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
     if let Some(refresh_token) = refresh_token
         && let Err(err) = api.idp.revoke_refresh_token(&refresh_token).await
     {

@@ -6,19 +6,19 @@
 
 use std::collections::BTreeMap;
 
-use auth_cognito::IdentityProvider;
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::bearer_token;
-use auth_core::response::json;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::cognito::IdentityProvider;
+use auth_contract::token::{ClaimNames, StrList, read_unverified};
+use http_kit::ApiError;
+use http_kit::body::bearer_token;
+use http_kit::respond;
+use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::instrument;
 
+use crate::errors::{Exceptions, answer};
 use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[derive(Serialize)]
@@ -29,12 +29,11 @@ struct MeBody<'a> {
     attributes: &'a BTreeMap<String, String>,
 }
 
-#[derive(Deserialize, Default)]
-struct GroupClaims {
-    #[serde(rename = "cognito:groups", default)]
-    groups: Vec<String>,
-}
+/// Cognito's answers that mean something else here (see [`crate::errors`]).
+const COGNITO_EXCEPTIONS: Exceptions =
+    token_rejected!("The access token is not valid, has expired or has been revoked.");
 
+/// The Lambda handler.
 #[instrument(name = "me", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(me(api, &request).await))
@@ -42,9 +41,11 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 
 async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let access_token = bearer_token(request.headers())?;
-    let profile = api.idp.get_user(&access_token).await.map_err(token_rejected(
-        "The access token is not valid, has expired or has been revoked.",
-    ))?;
+    let profile = api
+        .idp
+        .get_user(&access_token)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
     let groups = token_groups(access_token.expose_secret());
     let sub = profile.attributes.get("sub").map(String::as_str).unwrap_or_default();
     json(
@@ -58,20 +59,20 @@ async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Resu
     )
 }
 
-/// The `cognito:groups` claim of a JWT's payload; empty when absent or unreadable.
+/// The `cognito:groups` claim of a token Cognito has just accepted; empty when absent or
+/// unreadable.
 fn token_groups(token: &str) -> Vec<String> {
-    token
-        .split('.')
-        .nth(1)
-        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
-        .and_then(|bytes| serde_json::from_slice::<GroupClaims>(&bytes).ok())
-        .unwrap_or_default()
-        .groups
+    read_unverified(token, ClaimNames::default(), |claims| {
+        claims.groups.as_ref().map(StrList::to_vec).unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn groups_come_from_the_payload_claim() {
@@ -92,6 +93,8 @@ mod handler_tests {
     use aws_sdk_cognitoidentityprovider::operation::get_user::GetUserOutput;
     use aws_sdk_cognitoidentityprovider::types::AttributeType;
     use aws_smithy_mocks::mock;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn get(token: Option<&str>) -> Request {
         let request = lambda_http::http::Request::builder()

@@ -4,19 +4,25 @@
 //! When the app client has a secret, Cognito checks a SECRET_HASH computed with the user's
 //! internal username, so `username` (the `sub` claim of the ID token) is then required.
 
-use auth_cognito::IdentityProvider;
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::json_object;
-use auth_core::response::json;
-use auth_core::validation::{RefreshToken, Username};
+use crate::cognito::IdentityProvider;
+use http_kit::ApiError;
+use http_kit::body::json_object;
+use http_kit::inputs::{RefreshToken, Username};
+use http_kit::respond;
+use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use crate::errors::{Exceptions, answer};
 use crate::sign_in::TokensBody;
 use crate::{AccountApi, HandlerResult, token_rejected};
 
+/// Cognito's answers that mean something else here (see [`crate::errors`]).
+const COGNITO_EXCEPTIONS: Exceptions =
+    token_rejected!("The refresh token is not valid, has expired or has been revoked.");
+
+/// The Lambda handler.
 #[instrument(name = "refresh_tokens", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(refresh(api, &request).await))
@@ -37,9 +43,7 @@ async fn refresh<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
         .idp
         .refresh(&refresh_token, username.as_ref())
         .await
-        .map_err(token_rejected(
-            "The refresh token is not valid, has expired or has been revoked.",
-        ))?;
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
     let mut body = TokensBody::from_tokens(&tokens);
     // Cognito does not rotate refresh tokens here; the caller keeps the one it sent.
     body.refresh_token = None;
@@ -49,8 +53,8 @@ async fn refresh<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito::secret_hash;
     use crate::test_support::*;
-    use auth_cognito::secret_hash;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
     use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType};

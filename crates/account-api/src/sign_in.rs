@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use auth_cognito::{IdentityProvider, IdpError, SignInOutcome};
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::json_object;
-use auth_core::response::json;
-use auth_core::validation::{Password, Username};
+use crate::cognito::{IdentityProvider, SignInOutcome};
+use crate::errors::{Exceptions, answer};
+use http_kit::ApiError;
+use http_kit::body::json_object;
+use http_kit::inputs::{Password, Username};
+use http_kit::respond;
+use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
@@ -30,7 +31,7 @@ pub(crate) struct TokensBody<'a> {
 }
 
 impl<'a> TokensBody<'a> {
-    pub(crate) fn from_tokens(tokens: &'a auth_cognito::Tokens) -> Self {
+    pub(crate) fn from_tokens(tokens: &'a crate::cognito::Tokens) -> Self {
         Self {
             access_token: tokens.access_token.expose_secret(),
             id_token: tokens.id_token.expose_secret(),
@@ -50,6 +51,14 @@ struct ChallengeBody<'a> {
     challenge_parameters: &'a BTreeMap<String, String>,
 }
 
+/// Cognito's answers that mean something else here (see [`crate::errors`]): whether the user
+/// exists is nobody's business at sign-in.
+const COGNITO_EXCEPTIONS: Exceptions = &[
+    ("NotAuthorizedException", || ApiError::InvalidCredentials),
+    ("UserNotFoundException", || ApiError::InvalidCredentials),
+];
+
+/// The Lambda handler.
 #[instrument(name = "sign_in", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(sign_in(api, &request).await))
@@ -60,11 +69,11 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
     let username = fields.required::<Username>("username");
     let password = fields.required::<Password>("password");
     let (username, password) = fields.finish(|| Some((username?, password?)))?;
-    let outcome = api.idp.sign_in(&username, &password).await.map_err(|err| match err {
-        // Whether the user exists is nobody's business at sign-in.
-        IdpError::NotAuthorized | IdpError::UserNotFound => ApiError::InvalidCredentials,
-        other => other.into(),
-    })?;
+    let outcome = api
+        .idp
+        .sign_in(&username, &password)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
     match &outcome {
         SignInOutcome::Tokens(tokens) => json(StatusCode::OK, &TokensBody::from_tokens(tokens)),
         SignInOutcome::Challenge {
@@ -85,8 +94,8 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito::secret_hash;
     use crate::test_support::*;
-    use auth_cognito::secret_hash;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
     use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};

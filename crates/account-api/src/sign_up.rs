@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use auth_cognito::{IdentityProvider, SignUpInput};
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::json_object;
-use auth_core::response::json;
+use crate::cognito::{IdentityProvider, SignUpInput};
+use http_kit::ApiError;
+use http_kit::body::json_object;
+use http_kit::respond;
+use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -36,6 +36,7 @@ struct SignUpBody {
     code_delivery: Option<CodeDeliveryBody>,
 }
 
+/// The Lambda handler.
 #[instrument(name = "sign_up", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(sign_up(api, &request).await))
@@ -90,8 +91,8 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito::secret_hash;
     use crate::test_support::*;
-    use auth_cognito::secret_hash;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::sign_up::SignUpOutput;
     use aws_sdk_cognitoidentityprovider::types::{CodeDeliveryDetailsType, DeliveryMediumType};

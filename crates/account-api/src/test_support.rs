@@ -1,7 +1,7 @@
 //! Handlers against the real Cognito implementation whose SDK client answers from mocks, so
 //! request building, SECRET_HASH and the SDK's own error parsing are all exercised.
 
-use auth_cognito::{CognitoIdentityProvider, CognitoSettings};
+use crate::cognito::{CognitoIdentityProvider, CognitoSettings};
 use aws_sdk_cognitoidentityprovider as cognito;
 use aws_smithy_mocks::{Rule, RuleMode, mock_client};
 use lambda_http::http::header;
@@ -10,11 +10,11 @@ use secrecy::SecretString;
 
 use crate::{AccountApi, AttributeAllowList};
 
-pub const CLIENT_ID: &str = "test-client-id";
-pub const CLIENT_SECRET: &str = "test-client-secret";
-pub const POOL_ID: &str = "eu-west-1_TestPool";
+pub(crate) const CLIENT_ID: &str = "test-client-id";
+pub(crate) const CLIENT_SECRET: &str = "test-client-secret";
+pub(crate) const POOL_ID: &str = "eu-west-1_TestPool";
 
-pub fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<CognitoIdentityProvider> {
+pub(crate) fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<CognitoIdentityProvider> {
     let client = mock_client!(cognito, RuleMode::MatchAny, rules);
     let settings = CognitoSettings {
         region: "eu-west-1".into(),
@@ -27,11 +27,11 @@ pub fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<CognitoId
 }
 
 /// The body Cognito sends for a failed call (awsJson 1.1).
-pub fn cognito_error(code: &str, message: &str) -> String {
+pub(crate) fn cognito_error(code: &str, message: &str) -> String {
     serde_json::json!({ "__type": code, "message": message }).to_string()
 }
 
-pub fn post_json(path: &str, body: &str) -> Request {
+pub(crate) fn post_json(path: &str, body: &str) -> Request {
     lambda_http::http::Request::builder()
         .method("POST")
         .uri(path)
@@ -40,7 +40,7 @@ pub fn post_json(path: &str, body: &str) -> Request {
         .expect("request")
 }
 
-pub fn with_bearer(mut request: Request, token: &str) -> Request {
+pub(crate) fn with_bearer(mut request: Request, token: &str) -> Request {
     request.headers_mut().insert(
         header::AUTHORIZATION,
         format!("Bearer {token}").parse().expect("header value"),
@@ -49,7 +49,7 @@ pub fn with_bearer(mut request: Request, token: &str) -> Request {
 }
 
 /// Status and JSON body (Null when empty) of a response.
-pub fn read(response: Response<Body>) -> (u16, serde_json::Value) {
+pub(crate) fn read(response: Response<Body>) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let body = match response.body() {
         Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
@@ -60,7 +60,7 @@ pub fn read(response: Response<Body>) -> (u16, serde_json::Value) {
 }
 
 /// A rule answering every call (retries included) with Cognito's error `code`.
-pub fn fails_with<I, O, E>(builder: aws_smithy_mocks::RuleBuilder<I, O, E>, code: &str, message: &str) -> Rule
+pub(crate) fn fails_with<I, O, E>(builder: aws_smithy_mocks::RuleBuilder<I, O, E>, code: &str, message: &str) -> Rule
 where
     I: std::fmt::Debug + Send + Sync + 'static,
     O: std::fmt::Debug + Send + Sync + 'static,

@@ -1,11 +1,12 @@
 //! `POST /auth/verify-account` `{username, code}` → 200 `{username, confirmed: true}`.
 
-use auth_cognito::{IdentityProvider, IdpError};
-use auth_core::ApiError;
-use auth_core::error::respond;
-use auth_core::request::json_object;
-use auth_core::response::json;
-use auth_core::validation::{ConfirmationCode, Username};
+use crate::cognito::IdentityProvider;
+use crate::errors::{Exceptions, answer};
+use http_kit::ApiError;
+use http_kit::body::json_object;
+use http_kit::inputs::{ConfirmationCode, Username};
+use http_kit::respond;
+use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -19,6 +20,13 @@ struct VerifiedBody<'a> {
     confirmed: bool,
 }
 
+/// Cognito's answers that mean something else here (see [`crate::errors`]).
+const COGNITO_EXCEPTIONS: Exceptions = &[
+    // Cognito's answer for confirming a confirmed account.
+    ("NotAuthorizedException", || ApiError::AlreadyConfirmed),
+];
+
+/// The Lambda handler.
 #[instrument(name = "verify_account", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(verify_account(api, &request).await))
@@ -35,11 +43,7 @@ async fn verify_account<P: IdentityProvider>(
     api.idp
         .confirm_sign_up(&username, &code)
         .await
-        .map_err(|err| match err {
-            // Cognito's answer for confirming a confirmed account.
-            IdpError::NotAuthorized => ApiError::AlreadyConfirmed,
-            other => other.into(),
-        })?;
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
     json(
         StatusCode::OK,
         &VerifiedBody {
@@ -52,8 +56,8 @@ async fn verify_account<P: IdentityProvider>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito::secret_hash;
     use crate::test_support::*;
-    use auth_cognito::secret_hash;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::confirm_sign_up::ConfirmSignUpOutput;
     use aws_smithy_mocks::mock;

@@ -1,17 +1,17 @@
-//! Lambda entry point: wiring only. The handler is `auth_core::authorizer::handle_event`, on the
+//! Lambda entry point: wiring only. The handler is `lambda_authorizer::handle_event`, on the
 //! typed event (only the fields it reads are deserialized) and the typed response (serialized
 //! straight to the response body).
 //!
 //! Cold start reads the configuration once (failing fast on a bad variable) and loads the JWKS,
 //! so the first request does not pay for the fetch.
 
-use auth_core::authorizer::{AuthorizerDeps, AuthorizerEvent, handle_event};
-use auth_core::config::Env;
+use auth_contract::config::Env;
+use lambda_authorizer::{AuthorizerDeps, AuthorizerEvent, handle_event};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_logging::init();
     let deps = AuthorizerDeps::from_env(&Env::process())?;
     if let Err(e) = deps.hydrate().await {
         // Not fatal: verification retries after the back-off window and answers 500 meanwhile.

@@ -1,12 +1,12 @@
 //! Lambda entry point: wiring only. The handler is `account_api::sign_up::handler`.
 
 use account_api::AccountApi;
-use auth_core::config::Env;
+use auth_contract::config::Env;
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    auth_core::logging::init();
+    lambda_logging::init();
     let api = AccountApi::from_env(&Env::process()).await?;
     run(service_fn(|request| account_api::sign_up::handler(&api, request))).await
 }

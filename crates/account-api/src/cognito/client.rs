@@ -1,0 +1,368 @@
+//! [`IdentityProvider`] on Amazon Cognito, through `aws-sdk-cognitoidentityprovider`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType};
+use http_kit::inputs::{AccessToken, ConfirmationCode, Password, RefreshToken, Username};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::instrument;
+
+use super::{
+    CodeDelivery, CognitoSettings, IdentityProvider, IdpError, SignInOutcome, SignUpInput, SignUpOutcome, Tokens,
+    UserPage, UserProfile, UserSummary, secret_hash,
+};
+
+/// Bounds on every Cognito call, so a slow or unreachable endpoint ends in a 503 well before
+/// API Gateway's own 29 s limit.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(7);
+const MAX_ATTEMPTS: u32 = 2;
+
+/// [`IdentityProvider`] on the AWS SDK.
+#[derive(Clone)]
+pub struct CognitoIdentityProvider {
+    client: Client,
+    settings: CognitoSettings,
+}
+
+impl CognitoIdentityProvider {
+    /// Builds the SDK client with bounded time-outs and retries. The endpoint comes from the
+    /// SDK's standard `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` / `AWS_ENDPOINT_URL` when set.
+    pub async fn connect(settings: CognitoSettings) -> Self {
+        Self::connect_with(settings, |loader| loader).await
+    }
+
+    /// [`Self::connect`] with changes to the SDK configuration (the local stack sets the
+    /// emulator's endpoint and fixed credentials this way).
+    pub async fn connect_with(
+        settings: CognitoSettings,
+        configure: impl FnOnce(aws_config::ConfigLoader) -> aws_config::ConfigLoader,
+    ) -> Self {
+        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        let sdk_config = configure(loader).load().await;
+        Self::new(Client::new(&sdk_config), settings)
+    }
+
+    /// Wraps a ready client (tests pass one answering from mocks).
+    pub fn new(client: Client, settings: CognitoSettings) -> Self {
+        Self { client, settings }
+    }
+
+    fn secret_hash_for(&self, username: &str) -> Option<String> {
+        self.settings
+            .client_secret
+            .as_ref()
+            .map(|secret| secret_hash(username, &self.settings.client_id, secret.expose_secret()))
+    }
+}
+
+fn tokens_from(result: &AuthenticationResultType) -> Result<Tokens, IdpError> {
+    let (Some(access), Some(id)) = (result.access_token(), result.id_token()) else {
+        return Err(IdpError::Unexpected("authentication result without tokens".into()));
+    };
+    Ok(Tokens {
+        access_token: SecretString::from(access.to_owned()),
+        id_token: SecretString::from(id.to_owned()),
+        refresh_token: result.refresh_token().map(|t| SecretString::from(t.to_owned())),
+        expires_in: result.expires_in(),
+        token_type: result.token_type().unwrap_or("Bearer").to_owned(),
+    })
+}
+
+fn attribute(name: &str, value: &str) -> Result<AttributeType, IdpError> {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .map_err(|e| IdpError::Unexpected(e.to_string()))
+}
+
+fn attributes_map(attributes: &[AttributeType]) -> BTreeMap<String, String> {
+    attributes
+        .iter()
+        .map(|a| (a.name().to_owned(), a.value().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+impl IdentityProvider for CognitoIdentityProvider {
+    #[instrument(skip_all, fields(username = input.username.as_str()))]
+    async fn sign_up(&self, input: SignUpInput) -> Result<SignUpOutcome, IdpError> {
+        let mut request = self
+            .client
+            .sign_up()
+            .client_id(&self.settings.client_id)
+            .username(input.username.as_str())
+            .password(input.password.expose_secret())
+            .user_attributes(attribute("email", input.email.as_str())?)
+            .set_secret_hash(self.secret_hash_for(input.username.as_str()));
+        for (name, value) in &input.attributes {
+            request = request.user_attributes(attribute(name, value)?);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        Ok(SignUpOutcome {
+            user_sub: output.user_sub().to_owned(),
+            user_confirmed: output.user_confirmed(),
+            code_delivery: output.code_delivery_details().map(|d| CodeDelivery {
+                destination: d.destination().map(str::to_owned),
+                delivery_medium: d.delivery_medium().map(|m| m.as_str().to_owned()),
+                attribute_name: d.attribute_name().map(str::to_owned),
+            }),
+        })
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn confirm_sign_up(&self, username: &Username, code: &ConfirmationCode) -> Result<(), IdpError> {
+        self.client
+            .confirm_sign_up()
+            .client_id(&self.settings.client_id)
+            .username(username.as_str())
+            .confirmation_code(code.expose_secret())
+            .set_secret_hash(self.secret_hash_for(username.as_str()))
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn sign_in(&self, username: &Username, password: &Password) -> Result<SignInOutcome, IdpError> {
+        let mut request = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .client_id(&self.settings.client_id)
+            .auth_parameters("USERNAME", username.as_str())
+            .auth_parameters("PASSWORD", password.expose_secret());
+        if let Some(hash) = self.secret_hash_for(username.as_str()) {
+            request = request.auth_parameters("SECRET_HASH", hash);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        if let Some(result) = output.authentication_result() {
+            return tokens_from(result).map(SignInOutcome::Tokens);
+        }
+        match output.challenge_name() {
+            Some(name) => Ok(SignInOutcome::Challenge {
+                name: name.as_str().to_owned(),
+                session: output.session().map(|s| SecretString::from(s.to_owned())),
+                parameters: output
+                    .challenge_parameters()
+                    .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            }),
+            None => Err(IdpError::Unexpected(
+                "sign-in answered neither tokens nor a challenge".into(),
+            )),
+        }
+    }
+
+    #[instrument(skip_all)]
+    async fn refresh(&self, refresh_token: &RefreshToken, username: Option<&Username>) -> Result<Tokens, IdpError> {
+        let mut request = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .client_id(&self.settings.client_id)
+            .auth_parameters("REFRESH_TOKEN", refresh_token.expose_secret());
+        if let Some(hash) = username.and_then(|u| self.secret_hash_for(u.as_str())) {
+            request = request.auth_parameters("SECRET_HASH", hash);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        let result = output
+            .authentication_result()
+            .ok_or_else(|| IdpError::Unexpected("refresh answered without tokens".into()))?;
+        tokens_from(result)
+    }
+
+    #[instrument(skip_all)]
+    async fn global_sign_out(&self, access_token: &AccessToken) -> Result<(), IdpError> {
+        self.client
+            .global_sign_out()
+            .access_token(access_token.expose_secret())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_refresh_token(&self, refresh_token: &RefreshToken) -> Result<(), IdpError> {
+        self.client
+            .revoke_token()
+            .token(refresh_token.expose_secret())
+            .client_id(&self.settings.client_id)
+            .set_client_secret(
+                self.settings
+                    .client_secret
+                    .as_ref()
+                    .map(|s| s.expose_secret().to_owned()),
+            )
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn get_user(&self, access_token: &AccessToken) -> Result<UserProfile, IdpError> {
+        let output = self
+            .client
+            .get_user()
+            .access_token(access_token.expose_secret())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(UserProfile {
+            username: output.username().to_owned(),
+            attributes: attributes_map(output.user_attributes()),
+        })
+    }
+
+    #[instrument(skip(self, next_token))]
+    async fn list_users(&self, limit: i32, next_token: Option<String>) -> Result<UserPage, IdpError> {
+        let output = self
+            .client
+            .list_users()
+            .user_pool_id(&self.settings.user_pool_id)
+            .limit(limit)
+            .set_pagination_token(next_token)
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        // ListUsers has no groups: ask for each listed user's, concurrently (a page is small).
+        let mut lookups = tokio::task::JoinSet::new();
+        for (index, user) in output.users().iter().enumerate() {
+            let request = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(user.username().unwrap_or_default());
+            lookups.spawn(async move { (index, request.send().await) });
+        }
+        let mut groups = vec![Vec::new(); output.users().len()];
+        while let Some(joined) = lookups.join_next().await {
+            let (index, result) = joined.map_err(|e| IdpError::Unexpected(e.to_string()))?;
+            let names = result
+                .map_err(IdpError::from_sdk)?
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_owned))
+                .collect();
+            if let Some(slot) = groups.get_mut(index) {
+                *slot = names;
+            }
+        }
+        let users = output
+            .users()
+            .iter()
+            .zip(groups)
+            .map(|(user, groups)| UserSummary {
+                username: user.username().unwrap_or_default().to_owned(),
+                status: user.user_status().map(|s| s.as_str().to_owned()),
+                enabled: user.enabled(),
+                email: user
+                    .attributes()
+                    .iter()
+                    .find(|a| a.name() == "email")
+                    .and_then(|a| a.value().map(str::to_owned)),
+                groups,
+            })
+            .collect();
+        Ok(UserPage {
+            users,
+            next_token: output.pagination_token().map(str::to_owned),
+        })
+    }
+
+    fn requires_username_for_refresh(&self) -> bool {
+        self.settings.client_secret.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cognitoidentityprovider::config::Credentials;
+    use http_kit::ApiError;
+
+    fn settings() -> CognitoSettings {
+        CognitoSettings {
+            region: "eu-west-1".into(),
+            user_pool_id: "eu-west-1_x".into(),
+            client_id: "client".into(),
+            client_secret: None,
+        }
+    }
+
+    async fn provider_at(endpoint: String) -> CognitoIdentityProvider {
+        CognitoIdentityProvider::connect_with(settings(), move |loader| {
+            loader
+                .endpoint_url(endpoint)
+                .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_millis(300))
+                        .operation_attempt_timeout(Duration::from_millis(300))
+                        .operation_timeout(Duration::from_millis(800))
+                        .build(),
+                )
+        })
+        .await
+    }
+
+    async fn sign_in_status(provider: &CognitoIdentityProvider) -> (u16, Option<String>) {
+        let username = Username::try_from("ada".to_owned()).unwrap();
+        let password = Password::try_from("Correct-Horse-1".to_owned()).unwrap();
+        let err = provider.sign_in(&username, &password).await.unwrap_err();
+        assert!(matches!(err, IdpError::Unavailable(_)), "{err:?}");
+        let response = ApiError::from(err).into_response();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status().as_u16(), retry_after)
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_503_with_retry_after() {
+        // Bind then drop: nothing listens on this port any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let provider = provider_at(format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(sign_in_status(&provider).await, (503, Some("1".to_owned())));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_never_answers_times_out_as_503() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accept and hold connections without ever answering.
+        let holder = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                open.push(stream);
+            }
+        });
+        let provider = provider_at(format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(sign_in_status(&provider).await.0, 503);
+        holder.abort();
+    }
+}

@@ -1,0 +1,82 @@
+//! Settings of the Cognito app client, read once at cold start.
+
+use auth_contract::config::{ConfigError, Env};
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+/// Settings of the app client.
+pub struct CognitoSettings {
+    /// The pool's region.
+    pub region: String,
+    /// `<region>_<id>`.
+    pub user_pool_id: String,
+    /// The app client.
+    pub client_id: String,
+    /// Present when the app client has a secret: every call then carries a SECRET_HASH.
+    pub client_secret: Option<SecretString>,
+}
+
+impl CognitoSettings {
+    /// Reads `AWS_REGION`, `COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID` and the optional
+    /// `COGNITO_CLIENT_SECRET`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let region = env.required("AWS_REGION")?;
+        let user_pool_id = env.required("COGNITO_USER_POOL_ID")?;
+        // A pool id is `<region>_<id>`; catching a pasted client id here saves a confusing
+        // ResourceNotFound at the first request.
+        if !user_pool_id.contains('_') {
+            return Err(ConfigError::Invalid {
+                name: "COGNITO_USER_POOL_ID",
+                reason: "expected the form <region>_<id>".into(),
+            });
+        }
+        Ok(Self {
+            region,
+            user_pool_id,
+            client_id: env.required("COGNITO_CLIENT_ID")?,
+            client_secret: env.optional("COGNITO_CLIENT_SECRET").map(SecretString::from),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn reads_every_variable_and_names_the_missing_one() {
+        let env = Env::from_pairs(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("COGNITO_USER_POOL_ID", "eu-west-1_abc"),
+            ("COGNITO_CLIENT_ID", "client"),
+            ("COGNITO_CLIENT_SECRET", "s3cr3t"),
+        ]);
+        let settings = CognitoSettings::from_env(&env).unwrap();
+        assert_eq!(settings.user_pool_id, "eu-west-1_abc");
+        assert_eq!(
+            settings.client_secret.as_ref().map(|s| s.expose_secret()),
+            Some("s3cr3t")
+        );
+        assert!(!format!("{settings:?}").contains("s3cr3t"));
+
+        let env = Env::from_pairs(&[("AWS_REGION", "eu-west-1"), ("COGNITO_USER_POOL_ID", "eu-west-1_abc")]);
+        assert_eq!(
+            CognitoSettings::from_env(&env).unwrap_err(),
+            ConfigError::Missing("COGNITO_CLIENT_ID")
+        );
+
+        let env = Env::from_pairs(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("COGNITO_USER_POOL_ID", "abc"),
+            ("COGNITO_CLIENT_ID", "c"),
+        ]);
+        assert!(matches!(
+            CognitoSettings::from_env(&env),
+            Err(ConfigError::Invalid {
+                name: "COGNITO_USER_POOL_ID",
+                ..
+            })
+        ));
+    }
+}

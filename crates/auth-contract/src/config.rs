@@ -1,0 +1,117 @@
+//! Configuration lookups, read once at cold start.
+//!
+//! Every function takes its settings from environment variables. Lookups go through an
+//! [`Env`] so tests can pass a map instead of touching the process environment.
+
+use std::collections::HashMap;
+
+/// A failed lookup, naming the variable so the cold-start log says exactly what to fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is unset or blank.
+    #[error("missing required environment variable {0}")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("invalid environment variable {name}: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+}
+
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Where settings come from: the process environment, or a map in tests.
+pub struct Env {
+    lookup: Lookup,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn process() -> Self {
+        Self {
+            lookup: Box::new(|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// Settings from a map (tests, tools).
+    pub fn from_map(map: HashMap<String, String>) -> Self {
+        Self {
+            lookup: Box::new(move |name| map.get(name).cloned()),
+        }
+    }
+
+    /// Settings from name/value pairs.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::from_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    /// The value, or `None` when unset or blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value, or [`ConfigError::Missing`] naming the variable.
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A comma-separated list; blank entries are dropped.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.optional(name).map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    }
+
+    /// A parsed value, or `default` when unset.
+    pub fn parsed<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_variable_is_named() {
+        let env = Env::from_pairs(&[("A", "1"), ("BLANK", "  ")]);
+        assert_eq!(env.required("A").as_deref(), Ok("1"));
+        let err = env.required("COGNITO_USER_POOL_ID").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required environment variable COGNITO_USER_POOL_ID"
+        );
+        assert_eq!(env.required("BLANK"), Err(ConfigError::Missing("BLANK")));
+    }
+
+    #[test]
+    fn lists_and_numbers_parse() {
+        let env = Env::from_pairs(&[("L", " name, , locale "), ("N", "12"), ("BAD", "x")]);
+        assert_eq!(env.list("L"), Some(vec!["name".to_owned(), "locale".to_owned()]));
+        assert_eq!(env.parsed("N", 3_u64), Ok(12));
+        assert_eq!(env.parsed("UNSET", 3_u64), Ok(3));
+        assert!(matches!(
+            env.parsed::<u64>("BAD", 3),
+            Err(ConfigError::Invalid { name: "BAD", .. })
+        ));
+    }
+}

@@ -1,0 +1,199 @@
+//! The context the authorizer hands to the function behind it: written by the authorizer,
+//! carried by API Gateway (and the local gateway) as `requestContext.authorizer.<key>` (REST)
+//! or `requestContext.authorizer.lambda.<key>` (HTTP API), read back by the in-function guards.
+//!
+//! API Gateway only carries flat strings, numbers and booleans, so lists travel joined: groups,
+//! roles and teams with commas, scopes with spaces (as in the `scope` claim). These keys and
+//! formats are a contract with users' own functions; they are documented in the README.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+/// The context keys, as they appear in the request context.
+pub mod keys {
+    /// The user's `sub`.
+    pub const SUB: &str = "sub";
+    /// `username` (access token) or `cognito:username` (id token).
+    pub const USERNAME: &str = "username";
+    /// `cognito:groups`, comma-joined.
+    pub const GROUPS: &str = "groups";
+    /// The role claim's values, comma-joined.
+    pub const ROLE: &str = "role";
+    /// The team claim's values, comma-joined.
+    pub const TEAM: &str = "team";
+    /// The `scope` claim, space-joined.
+    pub const SCOPE: &str = "scope";
+    /// `access` or `id`.
+    pub const TOKEN_USE: &str = "tokenUse";
+    /// The app client the token was issued to.
+    pub const CLIENT_ID: &str = "clientId";
+    /// Every key, in the order they are written.
+    pub const ALL: [&str; 8] = [CLIENT_ID, GROUPS, ROLE, SCOPE, SUB, TEAM, TOKEN_USE, USERNAME];
+}
+
+/// Who is calling, as the authorizer established it from a verified token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizerContext {
+    /// The user's `sub`: never empty in a context the authorizer wrote.
+    pub sub: String,
+    /// The user's name in the pool.
+    pub username: String,
+    /// `cognito:groups`.
+    pub groups: Vec<String>,
+    /// The role claim (`cognito:groups` by default, so the same as `groups`).
+    pub roles: Vec<String>,
+    /// The team claim (`custom:team` by default).
+    pub teams: Vec<String>,
+    /// The `scope` claim.
+    pub scopes: Vec<String>,
+    /// `access` or `id`.
+    pub token_use: String,
+    /// The app client the token was issued to.
+    pub client_id: String,
+}
+
+impl AuthorizerContext {
+    /// Reads a context back from the request context's authorizer map. `None` without a
+    /// `sub`: no authorizer ran, or not this one. A value that is not a string is read as its
+    /// JSON text, and a key that is absent as empty.
+    pub fn from_fields(fields: &HashMap<String, Value>) -> Option<Self> {
+        let text = |k: &str| match fields.get(k) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let sub = text(keys::SUB);
+        if sub.is_empty() {
+            return None;
+        }
+        let listed = |k: &str| split_list(&text(k), ',');
+        Some(Self {
+            sub,
+            username: text(keys::USERNAME),
+            groups: listed(keys::GROUPS),
+            roles: listed(keys::ROLE),
+            teams: listed(keys::TEAM),
+            scopes: split_list(&text(keys::SCOPE), ' '),
+            token_use: text(keys::TOKEN_USE),
+            client_id: text(keys::CLIENT_ID),
+        })
+    }
+
+    /// The flat map API Gateway carries.
+    pub fn to_fields(&self) -> HashMap<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map.into_iter().collect(),
+            // A map of strings always serializes to an object.
+            _ => HashMap::new(),
+        }
+    }
+}
+
+fn split_list(joined: &str, separator: char) -> Vec<String> {
+    joined
+        .split(separator)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Flat strings, keys sorted, lists joined without building the joined string first.
+impl Serialize for AuthorizerContext {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(keys::ALL.len()))?;
+        m.serialize_entry(keys::CLIENT_ID, &self.client_id)?;
+        m.serialize_entry(keys::GROUPS, &Joined(&self.groups, ","))?;
+        m.serialize_entry(keys::ROLE, &Joined(&self.roles, ","))?;
+        m.serialize_entry(keys::SCOPE, &Joined(&self.scopes, " "))?;
+        m.serialize_entry(keys::SUB, &self.sub)?;
+        m.serialize_entry(keys::TEAM, &Joined(&self.teams, ","))?;
+        m.serialize_entry(keys::TOKEN_USE, &self.token_use)?;
+        m.serialize_entry(keys::USERNAME, &self.username)?;
+        m.end()
+    }
+}
+
+/// A list written as one joined string.
+struct Joined<'a>(&'a [String], &'static str);
+
+impl Serialize for Joined<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            [] => serializer.serialize_str(""),
+            [one] => serializer.serialize_str(one),
+            _ => serializer.collect_str(self),
+        }
+    }
+}
+
+impl fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(self.1)?;
+            }
+            f.write_str(item)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn alice() -> AuthorizerContext {
+        AuthorizerContext {
+            sub: "u-1".into(),
+            username: "alice".into(),
+            groups: vec!["admin".into(), "staff".into()],
+            roles: vec!["admin".into(), "staff".into()],
+            teams: vec!["blue".into()],
+            scopes: vec!["a".into(), "b".into()],
+            token_use: "access".into(),
+            client_id: "c".into(),
+        }
+    }
+
+    #[test]
+    fn writes_the_documented_flat_strings() {
+        assert_eq!(
+            serde_json::to_value(alice()).unwrap(),
+            json!({"sub": "u-1", "username": "alice", "groups": "admin,staff", "role": "admin,staff",
+                   "team": "blue", "scope": "a b", "tokenUse": "access", "clientId": "c"})
+        );
+        let empty = AuthorizerContext {
+            sub: "u".into(),
+            ..AuthorizerContext::default()
+        };
+        let written = serde_json::to_value(&empty).unwrap();
+        assert_eq!(written["groups"], "");
+        assert_eq!(written.as_object().unwrap().len(), keys::ALL.len());
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let fields = alice().to_fields();
+        assert_eq!(AuthorizerContext::from_fields(&fields), Some(alice()));
+    }
+
+    #[test]
+    fn reads_contexts_with_extra_or_odd_values() {
+        let fields: HashMap<String, Value> = serde_json::from_value(json!({
+            "sub": "u-9", "role": "editor", "team": " red , ", "principalId": "u-9", "scope": 7
+        }))
+        .unwrap();
+        let c = AuthorizerContext::from_fields(&fields).unwrap();
+        assert_eq!(c.roles, ["editor"]);
+        assert_eq!(c.teams, ["red"]);
+        assert_eq!(c.scopes, ["7"]);
+        assert!(c.groups.is_empty());
+        let no_sub: HashMap<String, Value> = serde_json::from_value(json!({"username": "x"})).unwrap();
+        assert_eq!(AuthorizerContext::from_fields(&no_sub), None, "no sub, no caller");
+    }
+}

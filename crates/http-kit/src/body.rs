@@ -1,0 +1,307 @@
+//! Reading requests: the JSON body (size, media type, syntax, per-field errors) and the bearer
+//! token. Every failure is an [`ApiError`] with a 4xx status.
+
+use std::collections::BTreeMap;
+
+use auth_contract::bearer::{BearerError, single_bearer_token};
+use http::{HeaderMap, header};
+use lambda_http::{Body, Request};
+use serde_json::{Map, Value};
+
+use crate::inputs::AccessToken;
+use crate::{ApiError, FieldError};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+fn body_bytes(body: &Body) -> &[u8] {
+    match body {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        // `Body` is non-exhaustive; an unknown kind is treated as no body at all.
+        _ => &[],
+    }
+}
+
+fn is_json_media_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The body as a JSON object, or `None` when the request has no body.
+pub fn optional_json_object(request: &Request) -> Result<Option<JsonFields>, ApiError> {
+    let bytes = body_bytes(request.body());
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if !is_json_media_type(request.headers()) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::validation(
+            "body",
+            format!("is not valid JSON (line {}, column {})", e.line(), e.column()),
+        )
+    })?;
+    match value {
+        Value::Object(map) => Ok(Some(JsonFields::new(map))),
+        _ => Err(ApiError::validation("body", "must be a JSON object")),
+    }
+}
+
+/// The body as a JSON object; a missing body is a validation error.
+pub fn json_object(request: &Request) -> Result<JsonFields, ApiError> {
+    optional_json_object(request)?.ok_or_else(|| ApiError::validation("body", "is required"))
+}
+
+/// Takes fields out of a JSON object one by one, collecting one error per bad field, so the
+/// caller learns about every problem in a single answer.
+#[derive(Debug)]
+pub struct JsonFields {
+    map: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl JsonFields {
+    /// Fields of a parsed JSON object.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Self {
+            map,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Adds an error found by the caller (a rule across fields, say).
+    pub fn reject(&mut self, source: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(source, message));
+    }
+
+    fn take_string(&mut self, name: &str, required: bool) -> Option<String> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.reject(name, "is required");
+                }
+                None
+            }
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.reject(name, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn validate<T: TryFrom<String, Error = String>>(&mut self, name: &str, raw: String) -> Option<T> {
+        match T::try_from(raw) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.reject(name, message);
+                None
+            }
+        }
+    }
+
+    /// A required string field, validated into `T`.
+    pub fn required<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<T> {
+        let raw = self.take_string(name, true)?;
+        self.validate(name, raw)
+    }
+
+    /// An optional string field, validated into `T` when present.
+    pub fn optional<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<T> {
+        let raw = self.take_string(name, false)?;
+        self.validate(name, raw)
+    }
+
+    /// An optional object of string values (`{"name": "Ada"}`).
+    pub fn optional_string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(entries)) => {
+                let mut out = BTreeMap::new();
+                for (key, value) in entries {
+                    match value {
+                        Value::String(s) => {
+                            out.insert(key, s);
+                        }
+                        _ => self.reject(&format!("{name}.{key}"), "must be a string"),
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                self.reject(name, "must be an object of strings");
+                None
+            }
+        }
+    }
+
+    /// Rejects fields nobody asked for (a misspelt `userName` must not pass silently), then
+    /// answers every collected error at once, or the value `build` makes of the parsed fields.
+    ///
+    /// `build` sees `None` only where a field was rejected, so that case is already an error.
+    pub fn finish<T>(mut self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        let unknown: Vec<String> = self.map.keys().cloned().collect();
+        for name in unknown {
+            self.errors.push(FieldError::new(name, "is not a known field"));
+        }
+        if !self.errors.is_empty() {
+            return Err(ApiError::Validation(self.errors));
+        }
+        build().ok_or_else(|| ApiError::validation("body", "is incomplete"))
+    }
+}
+
+/// The access token of the request's `Authorization` header, under the one bearer rule of
+/// [`auth_contract::bearer`]: exactly one header, scheme `Bearer` in any case, one or more
+/// spaces, the token. Anything else is a 401.
+pub fn bearer_token(headers: &HeaderMap) -> Result<AccessToken, ApiError> {
+    let values = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str());
+    // A value that is not visible ASCII cannot hold a token: the rule refuses it as malformed.
+    let values: Vec<&str> = values.map(|v| v.unwrap_or("\t")).collect();
+    let token = single_bearer_token(values.into_iter()).map_err(|e| {
+        ApiError::unauthorized(match e {
+            BearerError::Missing => "The Authorization header with a Bearer token is required.",
+            BearerError::Ambiguous => "Send exactly one Authorization header.",
+            BearerError::BadScheme => "The Authorization header must use the Bearer scheme.",
+            BearerError::Malformed => "The Authorization header is not valid.",
+        })
+    })?;
+    AccessToken::try_from(token.to_owned()).map_err(|_| ApiError::unauthorized("The bearer token is not well-formed."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::Username;
+    use http::HeaderValue;
+    use secrecy::ExposeSecret;
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/auth/sign-in");
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        builder.body(Body::Text(body.to_owned())).expect("request")
+    }
+
+    fn codes(err: ApiError) -> (u16, Vec<String>) {
+        let status = err.status().as_u16();
+        let sources = err.problem().errors.into_iter().map(|e| e.source).collect();
+        (status, sources)
+    }
+
+    #[test]
+    fn oversized_body_is_413_before_parsing() {
+        let body = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        let err = json_object(&request(Some("application/json"), &body)).unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+
+    #[test]
+    fn body_at_the_limit_is_accepted() {
+        let pad = MAX_BODY_BYTES - r#"{"a":""}"#.len();
+        let body = format!("{{\"a\":\"{}\"}}", "x".repeat(pad));
+        assert_eq!(body.len(), MAX_BODY_BYTES);
+        assert!(json_object(&request(Some("application/json"), &body)).is_ok());
+    }
+
+    #[test]
+    fn non_json_media_type_is_415() {
+        for ct in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+            let err = json_object(&request(ct, r#"{"a":"b"}"#)).unwrap_err();
+            assert_eq!(err.status(), 415, "{ct:?}");
+        }
+        for ct in [
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/problem+json",
+        ] {
+            assert!(json_object(&request(Some(ct), r#"{"a":"b"}"#)).is_ok(), "{ct}");
+        }
+    }
+
+    #[test]
+    fn malformed_or_non_object_json_is_400_on_body() {
+        for body in ["{", "[1,2]", "\"text\"", "nul", "{\"a\":1,}"] {
+            let (status, sources) = codes(json_object(&request(Some("application/json"), body)).unwrap_err());
+            assert_eq!((status, sources), (400, vec!["body".to_owned()]), "{body}");
+        }
+    }
+
+    #[test]
+    fn missing_body_is_required_or_none() {
+        let (status, sources) = codes(json_object(&request(None, "")).unwrap_err());
+        assert_eq!((status, sources), (400, vec!["body".to_owned()]));
+        assert!(optional_json_object(&request(None, "  ")).unwrap().is_none());
+    }
+
+    #[test]
+    fn one_error_per_bad_field_including_unknown_ones() {
+        let mut fields = json_object(&request(
+            Some("application/json"),
+            r#"{"username": 5, "userName": "x", "password": null}"#,
+        ))
+        .unwrap();
+        assert!(fields.required::<Username>("username").is_none());
+        assert!(fields.required::<Username>("password").is_none());
+        let (status, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
+        sources.sort();
+        assert_eq!(status, 400);
+        assert_eq!(sources, ["password", "userName", "username"]);
+    }
+
+    #[test]
+    fn string_maps_reject_non_string_values() {
+        let mut fields = json_object(&request(
+            Some("application/json"),
+            r#"{"attributes": {"name": "Ada", "age": 3}}"#,
+        ))
+        .unwrap();
+        let map = fields.optional_string_map("attributes").unwrap();
+        assert_eq!(map.get("name").map(String::as_str), Some("Ada"));
+        let (_, sources) = codes(fields.finish(|| Some(())).unwrap_err());
+        assert_eq!(sources, ["attributes.age"]);
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_required() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers).unwrap_err().status(), 401);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bEaReR abc.def.ghi"));
+        assert_eq!(bearer_token(&headers).unwrap().expose_secret(), "abc.def.ghi");
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic dXNlcjpwYXNz"));
+        assert_eq!(bearer_token(&headers).unwrap_err().code(), "Unauthorized");
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer_token(&headers).unwrap_err().status(), 401);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer a b"));
+        assert_eq!(bearer_token(&headers).unwrap_err().status(), 401);
+    }
+
+    #[test]
+    fn a_tab_or_a_second_authorization_header_is_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer\tabc.def.ghi"));
+        assert_eq!(bearer_token(&headers).unwrap_err().status(), 401);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer  abc.def.ghi"));
+        assert!(bearer_token(&headers).is_ok(), "several spaces are fine");
+        headers.append(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc.def.ghi"));
+        let err = bearer_token(&headers).unwrap_err();
+        assert_eq!(err.status(), 401);
+        assert_eq!(err.problem().detail, "Send exactly one Authorization header.");
+        let mut opaque = HeaderMap::new();
+        opaque.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        );
+        assert_eq!(bearer_token(&opaque).unwrap_err().status(), 401);
+    }
+}

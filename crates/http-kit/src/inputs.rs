@@ -1,0 +1,227 @@
+//! Validated input types. A value of one of these types has passed its rules, so code past the
+//! parsing step never re-checks it. Secrets (passwords, codes, tokens) are kept in
+//! [`secrecy::SecretString`]: their `Debug` output is redacted, so they cannot reach a log line.
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Largest token accepted anywhere, in bytes; Cognito's tokens are far smaller.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+fn char_count_between(value: &str, min: usize, max: usize) -> bool {
+    let n = value.chars().count();
+    (min..=max).contains(&n)
+}
+
+/// A Cognito username: 1 to 128 characters, no white space or control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl TryFrom<String> for Username {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        if !char_count_between(&value, 1, 128) {
+            return Err("must be 1 to 128 characters".into());
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces or control characters".into());
+        }
+        Ok(Self(value))
+    }
+}
+
+impl Username {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, checked for shape only (delivery proves the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        const SHAPE: &str = "must be an email address like name@example.com";
+        if value.len() > 254 {
+            return Err("must be at most 254 characters".into());
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(SHAPE.into());
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return Err(SHAPE.into());
+        };
+        let labels_ok = domain.split('.').count() >= 2
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !labels_ok {
+            return Err(SHAPE.into());
+        }
+        Ok(Self(value))
+    }
+}
+
+impl Email {
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! secret_newtype {
+    ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $name(SecretString);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&value)?;
+                Ok(Self(SecretString::from(value)))
+            }
+        }
+
+        impl ExposeSecret<str> for $name {
+            fn expose_secret(&self) -> &str {
+                self.0.expose_secret()
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([REDACTED])"))
+            }
+        }
+    };
+}
+
+secret_newtype!(
+    /// A password: 6 to 256 characters (Cognito's bounds) without leading or trailing
+    /// spaces. The pool's own policy is enforced by Cognito and answered as `InvalidPassword`.
+    Password,
+    |value| {
+        if !char_count_between(value, 6, 256) {
+            return Err("must be 6 to 256 characters".into());
+        }
+        if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
+            return Err("must not start or end with a space".into());
+        }
+        Ok(())
+    }
+);
+
+secret_newtype!(
+    /// A confirmation code as sent by email or SMS: 1 to 64 visible ASCII characters.
+    ConfirmationCode,
+    |value| {
+        if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be 1 to 64 visible characters without spaces".into());
+        }
+        Ok(())
+    }
+);
+
+fn token_shape(value: &str) -> Result<(), String> {
+    if value.is_empty() || value.len() > MAX_TOKEN_BYTES {
+        return Err(format!("must be 1 to {MAX_TOKEN_BYTES} characters"));
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must contain only visible ASCII characters".into());
+    }
+    Ok(())
+}
+
+secret_newtype!(
+    /// A refresh token as issued at sign-in (opaque to this API).
+    RefreshToken,
+    token_shape
+);
+
+secret_newtype!(
+    /// An access token as issued at sign-in; Cognito checks it on use.
+    AccessToken,
+    token_shape
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok<T: TryFrom<String, Error = String>>(v: &str) -> bool {
+        T::try_from(v.to_owned()).is_ok()
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(ok::<Username>("ada"));
+        assert!(ok::<Username>("ada.lovelace+1@example.com"));
+        assert!(ok::<Username>("Zoë"));
+        assert!(ok::<Username>(&"a".repeat(128)));
+        assert!(!ok::<Username>(""));
+        assert!(!ok::<Username>(&"a".repeat(129)));
+        assert!(!ok::<Username>("ada lovelace"));
+        assert!(!ok::<Username>("ada\u{0}"));
+        assert!(!ok::<Username>("tab\there"));
+    }
+
+    #[test]
+    fn emails() {
+        assert!(ok::<Email>("ada@example.com"));
+        assert!(ok::<Email>("a.b+c@sub.example.co.uk"));
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@.com",
+            "ada@example..com",
+            "ada@-x.com",
+        ] {
+            assert!(!ok::<Email>(bad), "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(!ok::<Email>(&long));
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(ok::<Password>("Correct-Horse-1"));
+        assert!(ok::<Password>(&"p".repeat(256)));
+        assert!(!ok::<Password>("short"));
+        assert!(!ok::<Password>(&"p".repeat(257)));
+        assert!(!ok::<Password>(" Leading-space-1"));
+        assert!(!ok::<Password>("Trailing-space-1 "));
+    }
+
+    #[test]
+    fn codes_and_tokens() {
+        assert!(ok::<ConfirmationCode>("123456"));
+        assert!(!ok::<ConfirmationCode>(""));
+        assert!(!ok::<ConfirmationCode>("12 34"));
+        assert!(!ok::<ConfirmationCode>(&"1".repeat(65)));
+        assert!(ok::<RefreshToken>("eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.x.y.z.w"));
+        assert!(!ok::<RefreshToken>(""));
+        assert!(!ok::<AccessToken>(&"a".repeat(MAX_TOKEN_BYTES + 1)));
+        assert!(!ok::<AccessToken>("abc\ndef"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let password = Password::try_from("Super-Secret-1".to_owned()).unwrap();
+        let token = RefreshToken::try_from("tok-123".to_owned()).unwrap();
+        let rendered = format!("{password:?} {token:?}");
+        assert!(
+            !rendered.contains("Super-Secret-1") && !rendered.contains("tok-123"),
+            "{rendered}"
+        );
+        assert_eq!(password.expose_secret(), "Super-Secret-1");
+    }
+}

@@ -1,0 +1,480 @@
+//! The authorizer's settings, read once at cold start from an [`Env`] (a map in tests).
+//!
+//! | Variable | Meaning | Default |
+//! |---|---|---|
+//! | `COGNITO_USER_POOL_ID` | the pool, e.g. `eu-west-1_AbC123` | required unless `COGNITO_POOLS` |
+//! | `COGNITO_CLIENT_ID` | accepted app client ids, comma-separated | required with the pool id |
+//! | `AWS_REGION` | region for the issuer when the pool id has no region prefix | set by Lambda |
+//! | `COGNITO_ISSUER` | overrides `https://cognito-idp.<region>.amazonaws.com/<pool>` | derived |
+//! | `COGNITO_JWKS_URL` | overrides `<issuer>/.well-known/jwks.json` (emulators) | derived |
+//! | `COGNITO_POOLS` | more pools: `[{"userPoolId", "clientIds", "issuer"?, "jwksUrl"?, "region"?}]` | none |
+//! | `TOKEN_USE` | `access` or `id` | `access` |
+//! | `AUTH_RULES` / `AUTH_RULES_FILE` | the rule document, inline or in a file (not both) | the project default |
+//! | `AUTHORIZER_RESPONSE` | `policy` or `simple` (HTTP API payload 2.0 only) | `policy` |
+//! | `JWT_LEEWAY_SECONDS` | clock skew on `exp`/`nbf`/`iat`, at most 300 | 5 |
+//! | `VERIFIED_TOKEN_CACHE_SIZE` | verified-token cache entries, 0 disables | 1024 |
+//! | `JWKS_BACKOFF_SECONDS`, `JWKS_MAX_AGE_SECONDS`, `JWKS_MAX_STALE_SECONDS`, `JWKS_FETCH_TIMEOUT_MS` | JWKS cache tuning | 10, 3600, 3600, 3000 |
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use auth_contract::config::{ConfigError, Env};
+use cognito_jwt::{JwksSettings, PoolConfig, TokenUse};
+
+use crate::rules::Rules;
+
+/// How HTTP API (payload 2.0) events are answered. REST events always get an IAM policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    #[default]
+    /// An IAM policy (the default; always on REST APIs).
+    Policy,
+    /// `{isAuthorized, context}`. API Gateway caches it per identity source, not per route: with
+    /// route-dependent rules, disable authorizer caching or add `$context.routeKey` to the
+    /// identity sources.
+    Simple,
+}
+
+impl FromStr for ResponseMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "policy" => Ok(ResponseMode::Policy),
+            "simple" => Ok(ResponseMode::Simple),
+            other => Err(format!("expected `policy` or `simple`, got `{other}`")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+/// The authorizer's settings.
+pub struct AuthorizerConfig {
+    /// The accepted pools.
+    pub pools: Vec<PoolConfig>,
+    /// `access` (default) or `id`.
+    pub token_use: TokenUse,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub leeway_seconds: u64,
+    /// Verified-token cache entries; 0 disables.
+    pub cache_size: usize,
+    /// JWKS cache tuning.
+    pub jwks: JwksSettings,
+    /// The rule document.
+    pub rules: Rules,
+    /// Policy or simple answers for HTTP API events.
+    pub response: ResponseMode,
+}
+
+const MAX_LEEWAY_SECONDS: u64 = 300;
+const MAX_CACHE_SIZE: usize = 100_000;
+/// A week: longer windows only postpone key rotation.
+const MAX_JWKS_SECONDS: u64 = 7 * 86_400;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPool {
+    user_pool_id: String,
+    client_ids: Vec<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    jwks_url: Option<String>,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+impl AuthorizerConfig {
+    /// Reads the settings; an error names the variable.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let rules = load_rules(env)?;
+        let pools = load_pools(env)?;
+        let leeway_seconds = env.parsed("JWT_LEEWAY_SECONDS", 5_u64)?;
+        if leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(invalid(
+                "JWT_LEEWAY_SECONDS",
+                format!("must be at most {MAX_LEEWAY_SECONDS}"),
+            ));
+        }
+        let cache_size = env.parsed("VERIFIED_TOKEN_CACHE_SIZE", 1024_usize)?;
+        if cache_size > MAX_CACHE_SIZE {
+            return Err(invalid(
+                "VERIFIED_TOKEN_CACHE_SIZE",
+                format!("must be at most {MAX_CACHE_SIZE}"),
+            ));
+        }
+        let defaults = JwksSettings::default();
+        let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let v = env.parsed(name, default.as_secs())?;
+            if v == 0 || v > MAX_JWKS_SECONDS {
+                return Err(invalid(name, format!("must be between 1 and {MAX_JWKS_SECONDS}")));
+            }
+            Ok(Duration::from_secs(v))
+        };
+        let timeout_ms = env.parsed("JWKS_FETCH_TIMEOUT_MS", defaults.fetch_timeout.as_millis() as u64)?;
+        if !(100..=30_000).contains(&timeout_ms) {
+            return Err(invalid("JWKS_FETCH_TIMEOUT_MS", "must be between 100 and 30000"));
+        }
+        let jwks = JwksSettings {
+            backoff: secs("JWKS_BACKOFF_SECONDS", defaults.backoff)?,
+            max_age: secs("JWKS_MAX_AGE_SECONDS", defaults.max_age)?,
+            max_stale: secs("JWKS_MAX_STALE_SECONDS", defaults.max_stale)?,
+            fetch_timeout: Duration::from_millis(timeout_ms),
+            ..defaults
+        };
+        Ok(Self {
+            pools,
+            token_use: env.parsed("TOKEN_USE", TokenUse::Access)?,
+            leeway_seconds,
+            cache_size,
+            jwks,
+            rules,
+            response: env.parsed("AUTHORIZER_RESPONSE", ResponseMode::Policy)?,
+        })
+    }
+}
+
+fn load_rules(env: &Env) -> Result<Rules, ConfigError> {
+    match (env.optional("AUTH_RULES"), env.optional("AUTH_RULES_FILE")) {
+        (Some(_), Some(_)) => Err(invalid("AUTH_RULES", "set AUTH_RULES or AUTH_RULES_FILE, not both")),
+        (Some(text), None) => Rules::from_json(&text).map_err(|e| invalid("AUTH_RULES", e.0)),
+        (None, Some(path)) => {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| invalid("AUTH_RULES_FILE", format!("{path}: {e}")))?;
+            Rules::from_json(&text).map_err(|e| invalid("AUTH_RULES_FILE", format!("{path}: {}", e.0)))
+        }
+        (None, None) => Rules::project_default().map_err(|e| invalid("AUTH_RULES", e.0)),
+    }
+}
+
+fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
+    let mut pools = Vec::new();
+    if let Some(pool_id) = env.optional("COGNITO_USER_POOL_ID") {
+        check_pool_id(&pool_id).map_err(|r| invalid("COGNITO_USER_POOL_ID", r))?;
+        let client_ids = env
+            .list("COGNITO_CLIENT_ID")
+            .filter(|l| !l.is_empty())
+            .ok_or(ConfigError::Missing("COGNITO_CLIENT_ID"))?;
+        let issuer = match env.optional("COGNITO_ISSUER") {
+            Some(i) => check_url(&i).map(|()| i).map_err(|r| invalid("COGNITO_ISSUER", r))?,
+            None => {
+                let region = match region_of(&pool_id) {
+                    Some(r) => r.to_owned(),
+                    None => env.required("AWS_REGION")?,
+                };
+                derived_issuer(&region, &pool_id)
+            }
+        };
+        let jwks_url = match env.optional("COGNITO_JWKS_URL") {
+            Some(u) => check_url(&u).map(|()| u).map_err(|r| invalid("COGNITO_JWKS_URL", r))?,
+            None => format!("{issuer}/.well-known/jwks.json"),
+        };
+        pools.push(PoolConfig {
+            issuer,
+            jwks_url,
+            client_ids,
+        });
+    }
+    if let Some(json) = env.optional("COGNITO_POOLS") {
+        let raw: Vec<RawPool> = serde_json::from_str(&json).map_err(|e| invalid("COGNITO_POOLS", e.to_string()))?;
+        for (i, p) in raw.into_iter().enumerate() {
+            let at = |r: String| invalid("COGNITO_POOLS", format!("[{i}]: {r}"));
+            check_pool_id(&p.user_pool_id).map_err(at)?;
+            let client_ids: Vec<String> = p.client_ids.into_iter().filter(|c| !c.trim().is_empty()).collect();
+            if client_ids.is_empty() {
+                return Err(at("clientIds is empty".into()));
+            }
+            let issuer = match p.issuer {
+                Some(i) => check_url(&i).map(|()| i).map_err(at)?,
+                None => {
+                    let region = p
+                        .region
+                        .or_else(|| region_of(&p.user_pool_id).map(str::to_owned))
+                        .ok_or_else(|| at("no region: give `region` or a region-prefixed userPoolId".into()))?;
+                    derived_issuer(&region, &p.user_pool_id)
+                }
+            };
+            let jwks_url = match p.jwks_url {
+                Some(u) => check_url(&u).map(|()| u).map_err(at)?,
+                None => format!("{issuer}/.well-known/jwks.json"),
+            };
+            pools.push(PoolConfig {
+                issuer,
+                jwks_url,
+                client_ids,
+            });
+        }
+    }
+    if pools.is_empty() {
+        return Err(ConfigError::Missing("COGNITO_USER_POOL_ID"));
+    }
+    for (i, p) in pools.iter().enumerate() {
+        if pools.iter().skip(i + 1).any(|q| q.issuer == p.issuer) {
+            return Err(invalid(
+                "COGNITO_POOLS",
+                format!("issuer {} is configured twice", p.issuer),
+            ));
+        }
+    }
+    Ok(pools)
+}
+
+fn derived_issuer(region: &str, pool_id: &str) -> String {
+    format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
+}
+
+/// `eu-west-1` from `eu-west-1_AbC123`.
+fn region_of(pool_id: &str) -> Option<&str> {
+    let (region, _) = pool_id.split_once('_')?;
+    (region.contains('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+    .then_some(region)
+}
+
+fn check_pool_id(id: &str) -> Result<(), String> {
+    let ok =
+        !id.is_empty() && id.len() <= 55 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{id}` is not a user pool id"))
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` is not an http(s) URL"))?;
+    if rest.is_empty() || rest.starts_with('/') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{url}` is not an http(s) URL"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Verb;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs)
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-1"),
+        ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123"),
+        ("COGNITO_CLIENT_ID", "c1, c2"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut v: Vec<_> = BASE.to_vec();
+        v.extend_from_slice(extra);
+        v
+    }
+
+    #[test]
+    fn defaults_from_a_minimal_environment() {
+        let c = AuthorizerConfig::from_env(&env(BASE)).unwrap();
+        assert_eq!(c.pools.len(), 1);
+        assert_eq!(
+            c.pools[0].issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            c.pools[0].jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(c.pools[0].client_ids, ["c1", "c2"]);
+        assert_eq!(c.token_use, TokenUse::Access);
+        assert_eq!(c.leeway_seconds, 5);
+        assert_eq!(c.cache_size, 1024);
+        assert_eq!(c.response, ResponseMode::Policy);
+        assert_eq!(c.rules, Rules::project_default().unwrap());
+        assert_eq!(c.jwks, JwksSettings::default());
+    }
+
+    #[test]
+    fn emulator_overrides_keep_the_real_issuer() {
+        let e = env(&with(&[(
+            "COGNITO_JWKS_URL",
+            "http://127.0.0.1:5000/eu-west-1_AbC123/.well-known/jwks.json",
+        )]));
+        let c = AuthorizerConfig::from_env(&e).unwrap();
+        assert_eq!(
+            c.pools[0].issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            c.pools[0].jwks_url,
+            "http://127.0.0.1:5000/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        let e = env(&with(&[("COGNITO_ISSUER", "http://localhost:9229/eu-west-1_AbC123")]));
+        let c = AuthorizerConfig::from_env(&e).unwrap();
+        assert_eq!(
+            c.pools[0].jwks_url,
+            "http://localhost:9229/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+    }
+
+    #[test]
+    fn region_comes_from_the_pool_id_else_aws_region() {
+        let c = AuthorizerConfig::from_env(&env(&[
+            ("COGNITO_USER_POOL_ID", "us-east-2_x"),
+            ("COGNITO_CLIENT_ID", "c"),
+        ]))
+        .unwrap();
+        assert!(c.pools[0].issuer.contains("cognito-idp.us-east-2."));
+        let e = env(&[("COGNITO_USER_POOL_ID", "plainpool"), ("COGNITO_CLIENT_ID", "c")]);
+        assert_eq!(
+            AuthorizerConfig::from_env(&e).unwrap_err(),
+            ConfigError::Missing("AWS_REGION")
+        );
+    }
+
+    #[test]
+    fn several_pools() {
+        let e = env(&with(&[(
+            "COGNITO_POOLS",
+            r#"[{"userPoolId":"us-east-1_Two","clientIds":["t1"]},{"userPoolId":"p3","region":"ap-south-1","clientIds":["t3"],"jwksUrl":"http://127.0.0.1:1/p3/jwks"}]"#,
+        )]));
+        let c = AuthorizerConfig::from_env(&e).unwrap();
+        assert_eq!(c.pools.len(), 3);
+        assert_eq!(
+            c.pools[1].issuer,
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Two"
+        );
+        assert_eq!(c.pools[2].issuer, "https://cognito-idp.ap-south-1.amazonaws.com/p3");
+        assert_eq!(c.pools[2].jwks_url, "http://127.0.0.1:1/p3/jwks");
+        // COGNITO_POOLS alone is enough.
+        let e = env(&[(
+            "COGNITO_POOLS",
+            r#"[{"userPoolId":"us-east-1_Two","clientIds":["t1"]}]"#,
+        )]);
+        assert_eq!(AuthorizerConfig::from_env(&e).unwrap().pools.len(), 1);
+    }
+
+    #[test]
+    fn rules_from_env_or_file() {
+        let doc = r#"{"routes":[{"route":"POST /x","allow":"authenticated"}]}"#;
+        let c = AuthorizerConfig::from_env(&env(&with(&[("AUTH_RULES", doc)]))).unwrap();
+        assert_eq!(c.rules.routes()[0].method, crate::rules::MethodPattern::One(Verb::Post));
+
+        let path = std::env::temp_dir().join(format!("auth-rules-{}.json", std::process::id()));
+        std::fs::write(&path, doc).unwrap();
+        let p = path.to_string_lossy().into_owned();
+        let pairs: Vec<(&str, &str)> = BASE.iter().copied().chain([("AUTH_RULES_FILE", p.as_str())]).collect();
+        let c = AuthorizerConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
+        assert_eq!(c.rules.routes().len(), 1);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn failures_name_the_variable() {
+        type Case = (Vec<(&'static str, &'static str)>, &'static str, &'static str);
+        let cases: Vec<Case> = vec![
+            (vec![], "COGNITO_USER_POOL_ID", "missing"),
+            (
+                vec![("COGNITO_USER_POOL_ID", "eu-west-1_x")],
+                "COGNITO_CLIENT_ID",
+                "missing",
+            ),
+            (
+                vec![("COGNITO_USER_POOL_ID", "eu west")],
+                "COGNITO_USER_POOL_ID",
+                "not a user pool id",
+            ),
+            (
+                with(&[("TOKEN_USE", "refresh")]),
+                "TOKEN_USE",
+                "expected `access` or `id`",
+            ),
+            (
+                with(&[("AUTHORIZER_RESPONSE", "json")]),
+                "AUTHORIZER_RESPONSE",
+                "expected `policy` or `simple`",
+            ),
+            (with(&[("JWT_LEEWAY_SECONDS", "-1")]), "JWT_LEEWAY_SECONDS", "invalid"),
+            (
+                with(&[("JWT_LEEWAY_SECONDS", "3600")]),
+                "JWT_LEEWAY_SECONDS",
+                "at most 300",
+            ),
+            (
+                with(&[("VERIFIED_TOKEN_CACHE_SIZE", "many")]),
+                "VERIFIED_TOKEN_CACHE_SIZE",
+                "invalid",
+            ),
+            (
+                with(&[("COGNITO_JWKS_URL", "ftp://x/jwks")]),
+                "COGNITO_JWKS_URL",
+                "not an http(s) URL",
+            ),
+            (
+                with(&[("COGNITO_ISSUER", "https://")]),
+                "COGNITO_ISSUER",
+                "not an http(s) URL",
+            ),
+            (with(&[("AUTH_RULES", "{}")]), "AUTH_RULES", "missing field `routes`"),
+            (
+                with(&[("AUTH_RULES", "{}"), ("AUTH_RULES_FILE", "/x")]),
+                "AUTH_RULES",
+                "not both",
+            ),
+            (
+                with(&[("AUTH_RULES_FILE", "/nonexistent/rules.json")]),
+                "AUTH_RULES_FILE",
+                "/nonexistent/rules.json",
+            ),
+            (with(&[("COGNITO_POOLS", "[{}]")]), "COGNITO_POOLS", "missing field"),
+            (
+                with(&[("COGNITO_POOLS", r#"[{"userPoolId":"p","clientIds":["c"]}]"#)]),
+                "COGNITO_POOLS",
+                "[0]: no region",
+            ),
+            (
+                with(&[("COGNITO_POOLS", r#"[{"userPoolId":"us-east-1_p","clientIds":[]}]"#)]),
+                "COGNITO_POOLS",
+                "clientIds is empty",
+            ),
+            (
+                with(&[(
+                    "COGNITO_POOLS",
+                    r#"[{"userPoolId":"eu-west-1_AbC123","clientIds":["c"]}]"#,
+                )]),
+                "COGNITO_POOLS",
+                "configured twice",
+            ),
+            (
+                with(&[("JWKS_MAX_AGE_SECONDS", "0")]),
+                "JWKS_MAX_AGE_SECONDS",
+                "between 1 and",
+            ),
+            (
+                with(&[("JWKS_MAX_STALE_SECONDS", "99999999999")]),
+                "JWKS_MAX_STALE_SECONDS",
+                "between 1 and",
+            ),
+            (
+                with(&[("JWKS_FETCH_TIMEOUT_MS", "5")]),
+                "JWKS_FETCH_TIMEOUT_MS",
+                "between",
+            ),
+        ];
+        for (pairs, var, text) in cases {
+            let e = AuthorizerConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains(var) && msg.contains(text), "{pairs:?}: {msg}");
+        }
+    }
+}

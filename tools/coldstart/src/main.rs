@@ -1,0 +1,498 @@
+//! `make coldstart`: cold-start figures of every function, measured locally.
+//!
+//! Builds the functions' x86_64 release binaries (one cargo invocation), starts the Cognito
+//! emulator and seeds it, then starts each binary many times against a local Lambda Runtime
+//! API with the environment Lambda gives it, and reports per function the medians of:
+//! spawn → first `next` request (init), the first event's latency, the warm events' latency and
+//! the peak RSS. Settings: `COLDSTART_RUNS` (cold starts per function, default 20),
+//! `COLDSTART_WARM_EVENTS` (events after the first, default 5), `COLDSTART_FUNCTIONS`
+//! (comma-separated subset), `COLDSTART_EXTRA_ENV` (space-separated `NAME=value` pairs added to
+//! every function's environment, to try a change such as `SSL_CERT_FILE=...`).
+
+// A report tool: the report is its standard output.
+#![allow(clippy::print_stdout)]
+
+mod events;
+mod report;
+mod runtime_api;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use local_gateway::emulator::{self, Emulator};
+use local_gateway::seed::{self, DemoUser, REGION};
+use tokio::process::{Child, Command};
+
+use crate::events::EventSource;
+use crate::report::{FunctionResult, Run};
+use crate::runtime_api::{Invocation, Report, RuntimeApi};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const AUTHORIZER: &str = "authorizer";
+/// Longest wait for any one step of a run (init, an event) before the run counts as failed.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Settings {
+    runs: usize,
+    warm_events: usize,
+    only: Option<Vec<String>>,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, BoxError> {
+        let number = |name: &str, default: usize| -> Result<usize, BoxError> {
+            match std::env::var(name) {
+                Ok(value) if !value.trim().is_empty() => match value.trim().parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(format!("{name} must be a whole number >= 1, got `{value}`").into()),
+                },
+                _ => Ok(default),
+            }
+        };
+        let only = std::env::var("COLDSTART_FUNCTIONS")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .filter(|v: &Vec<String>| !v.is_empty());
+        let mut extra_env = Vec::new();
+        for pair in std::env::var("COLDSTART_EXTRA_ENV")
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("COLDSTART_EXTRA_ENV: `{pair}` is not NAME=value"))?;
+            extra_env.push((name.to_owned(), value.to_owned()));
+        }
+        Ok(Self {
+            runs: number("COLDSTART_RUNS", 20)?,
+            warm_events: number("COLDSTART_WARM_EVENTS", 5)?,
+            only,
+            extra_env,
+        })
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// Every crate under `functions/`, in name order.
+fn discover_functions(root: &Path, only: Option<&[String]>) -> Result<Vec<String>, BoxError> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root.join("functions"))? {
+        let entry = entry?;
+        if entry.path().join("Cargo.toml").is_file() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    if let Some(only) = only {
+        if let Some(unknown) = only.iter().find(|name| !names.contains(name)) {
+            return Err(format!("COLDSTART_FUNCTIONS names `{unknown}`, which is not under functions/").into());
+        }
+        names.retain(|name| only.contains(name));
+    }
+    Ok(names)
+}
+
+/// `cargo build --release -p <each function>` in one invocation; returns each binary's path
+/// as cargo reports it.
+fn build(root: &Path, functions: &[String]) -> Result<HashMap<String, PathBuf>, BoxError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(root)
+        .args(["build", "--release", "--message-format=json-render-diagnostics"]);
+    for function in functions {
+        command.args(["-p", function]);
+    }
+    eprintln!("building {} release binaries", functions.len());
+    let output = command.stderr(Stdio::inherit()).output()?;
+    if !output.status.success() {
+        return Err(format!("cargo build --release failed ({})", output.status).into());
+    }
+    let mut binaries = HashMap::new();
+    for line in output.stdout.split(|b| *b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let name = message.pointer("/target/name").and_then(serde_json::Value::as_str);
+        let executable = message.get("executable").and_then(serde_json::Value::as_str);
+        if let (Some(name), Some(executable)) = (name, executable)
+            && functions.iter().any(|f| f == name)
+        {
+            binaries.insert(name.to_owned(), PathBuf::from(executable));
+        }
+    }
+    if let Some(missing) = functions.iter().find(|f| !binaries.contains_key(*f)) {
+        return Err(format!("cargo built no binary named {missing}").into());
+    }
+    Ok(binaries)
+}
+
+/// What the functions are configured with besides Lambda's own variables.
+struct Deployment {
+    endpoint: String,
+    user_pool_id: String,
+    client_id: String,
+    auth_rules: Option<String>,
+}
+
+/// The environment Lambda gives a function (`provided.al2023`, 128 MB, JSON logs), plus the
+/// template's variables pointed at the emulator. Nothing is inherited from this process.
+fn lambda_env(function: &str, deployment: &Deployment) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+        ("_HANDLER", "bootstrap"),
+        ("AWS_REGION", REGION),
+        ("AWS_DEFAULT_REGION", REGION),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("AWS_SESSION_TOKEN", "coldstart-session-token"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let pool = &deployment.user_pool_id;
+    env.extend([
+        ("AWS_LAMBDA_FUNCTION_NAME".to_owned(), function.to_owned()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
+            format!("/aws/lambda/{function}"),
+        ),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME".to_owned(),
+            "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        ("COGNITO_USER_POOL_ID".to_owned(), pool.clone()),
+        ("COGNITO_CLIENT_ID".to_owned(), deployment.client_id.clone()),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
+            deployment.endpoint.clone(),
+        ),
+    ]);
+    if function == AUTHORIZER {
+        env.extend([
+            (
+                "COGNITO_JWKS_URL".to_owned(),
+                format!("{}/{pool}/.well-known/jwks.json", deployment.endpoint),
+            ),
+            (
+                "COGNITO_ISSUER".to_owned(),
+                format!("https://cognito-idp.{REGION}.amazonaws.com/{pool}"),
+            ),
+            // The template's value for the authorizer.
+            ("TOKEN_USE".to_owned(), "access".to_owned()),
+        ]);
+        if let Some(rules) = &deployment.auth_rules {
+            env.push(("AUTH_RULES".to_owned(), rules.clone()));
+        }
+    }
+    env
+}
+
+/// The next thing the runtime did; an error when the process exits or goes quiet.
+async fn next_report(api: &mut RuntimeApi, child: &mut Child) -> Result<Report, BoxError> {
+    tokio::select! {
+        // Reports first: an init error is posted just before the process exits.
+        biased;
+        report = api.report() => report.ok_or_else(|| "the Runtime API stopped".into()),
+        status = child.wait() => Err(format!("the function exited: {}", status?).into()),
+        () = tokio::time::sleep(STEP_TIMEOUT) => Err(format!("no progress within {} s", STEP_TIMEOUT.as_secs()).into()),
+    }
+}
+
+async fn expect<T>(
+    api: &mut RuntimeApi,
+    child: &mut Child,
+    waiting_for: &str,
+    pick: impl FnOnce(Report) -> Result<T, Report>,
+) -> Result<T, BoxError> {
+    let report = next_report(api, child).await?;
+    pick(report).map_err(|report| {
+        let text = |body: &[u8]| String::from_utf8_lossy(body).into_owned();
+        let got = match report {
+            Report::InitError { body } => format!("init error {}", text(&body)),
+            Report::Error { body, .. } => format!("invocation error {}", text(&body)),
+            Report::Unknown { method, path } => format!("unknown request {method} {path}"),
+            other => format!("{other:?}"),
+        };
+        format!("waiting for {waiting_for}, got {got}").into()
+    })
+}
+
+async fn wait_next(api: &mut RuntimeApi, child: &mut Child) -> Result<Instant, BoxError> {
+    expect(api, child, "`next`", |r| match r {
+        Report::NextRequested(at) => Ok(at),
+        other => Err(other),
+    })
+    .await
+}
+
+struct Measured {
+    latency: Duration,
+    answer: String,
+}
+
+async fn invoke(api: &mut RuntimeApi, child: &mut Child, payload: Vec<u8>) -> Result<Measured, BoxError> {
+    let sequence = next_sequence();
+    let invocation = Invocation {
+        request_id: format!("c01d5a27-0000-4000-8000-{sequence:012x}"),
+        trace_id: format!(
+            "Root=1-{:08x}-{sequence:024x};Parent={sequence:016x};Sampled=0",
+            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        ),
+        payload,
+    };
+    if !api.invoke(invocation).await {
+        return Err("the Runtime API stopped".into());
+    }
+    let handed_out = expect(api, child, "the event to be handed out", |r| match r {
+        Report::HandedOut(at) => Ok(at),
+        other => Err(other),
+    })
+    .await?;
+    let (answered, body) = expect(api, child, "the response", |r| match r {
+        Report::Response { at, body } => Ok((at, body)),
+        other => Err(other),
+    })
+    .await?;
+    Ok(Measured {
+        latency: answered.saturating_duration_since(handed_out),
+        answer: report::summarize_answer(&body),
+    })
+}
+
+fn next_sequence() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: AtomicU64 = AtomicU64::new(1);
+    SEQUENCE.fetch_add(1, Ordering::Relaxed)
+}
+
+struct Function {
+    name: String,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// One cold start: spawn, init, the first event, the warm events, then the peak RSS of the
+/// idle process (waiting in `next`, as a sandbox between events).
+async fn cold_start(
+    function: &Function,
+    events: &EventSource,
+    run: usize,
+    warm_events: usize,
+    answers: &mut BTreeSet<String>,
+) -> Result<Run, BoxError> {
+    let arn = format!("arn:aws:lambda:{REGION}:123456789012:function:{}", function.name);
+    let mut api = RuntimeApi::start(arn).await?;
+    // Prepared before the spawn so that the first `next` is answered at once, as in Lambda.
+    let first_payload = events.event(&function.name, run, 0).await?;
+    let mut command = Command::new(&function.binary);
+    command
+        .env_clear()
+        .envs(function.env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let spawned = Instant::now();
+    let mut child = command.spawn()?;
+    let pid = child.id().ok_or("the function has no pid")?;
+
+    let outcome = async {
+        let init = wait_next(&mut api, &mut child)
+            .await?
+            .saturating_duration_since(spawned);
+        let first = invoke(&mut api, &mut child, first_payload).await?;
+        answers.insert(first.answer);
+        let mut warm = Vec::with_capacity(warm_events);
+        for index in 1..=warm_events {
+            let payload = events.event(&function.name, run, index).await?;
+            wait_next(&mut api, &mut child).await?;
+            let measured = invoke(&mut api, &mut child, payload).await?;
+            answers.insert(measured.answer);
+            warm.push(measured.latency);
+        }
+        wait_next(&mut api, &mut child).await?;
+        let peak_rss_kib = report::peak_rss_kib(pid).ok_or("cannot read VmHWM")?;
+        Ok::<_, BoxError>(Run {
+            init,
+            first_event: first.latency,
+            warm_event: report::median(warm),
+            peak_rss_kib,
+        })
+    }
+    .await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    outcome
+}
+
+async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) -> Result<Vec<FunctionResult>, BoxError> {
+    let emulator = Emulator::start(&emulator::default_command(), 0).await?;
+    let endpoint = emulator.endpoint();
+    let client = seed::emulator_client(&endpoint);
+    let pool = seed::seed(&client, DemoUser::default()).await?;
+    let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;
+    let deployment = Deployment {
+        endpoint,
+        user_pool_id: pool.user_pool_id.clone(),
+        client_id: pool.client_id.clone(),
+        auth_rules: api.auth_rules,
+    };
+    let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+    let events = EventSource::new(client, pool, &root.join("events"), &names).await?;
+    let functions: Vec<Function> = functions
+        .into_iter()
+        .map(|f| {
+            let mut env = lambda_env(&f.name, &deployment);
+            env.extend(settings.extra_env.iter().cloned());
+            Function { env, ..f }
+        })
+        .collect();
+
+    let mut results: Vec<FunctionResult> = functions
+        .iter()
+        .map(|f| FunctionResult {
+            name: f.name.clone(),
+            binary_bytes: std::fs::metadata(&f.binary).map_or(0, |m| m.len()),
+            ..FunctionResult::default()
+        })
+        .collect();
+    // Round robin over the functions, so a slow spell of the machine spreads over all of them.
+    for run in 0..settings.runs {
+        eprintln!("run {}/{}", run + 1, settings.runs);
+        for (function, result) in functions.iter().zip(results.iter_mut()) {
+            if result.failure.is_some() {
+                continue;
+            }
+            match cold_start(function, &events, run, settings.warm_events, &mut result.answers).await {
+                Ok(measured) => result.runs.push(measured),
+                Err(e) => {
+                    eprintln!("{}: run {} failed: {e}", function.name, run + 1);
+                    result.failure = Some(e.to_string());
+                }
+            }
+        }
+    }
+    emulator.stop().await;
+    Ok(results)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("coldstart: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<bool, BoxError> {
+    let settings = Settings::from_env()?;
+    let root = workspace_root();
+    let names = discover_functions(&root, settings.only.as_deref())?;
+    let binaries = build(&root, &names)?;
+    let functions: Vec<Function> = names
+        .iter()
+        .filter_map(|name| {
+            binaries.get(name).map(|binary| Function {
+                name: name.clone(),
+                binary: binary.clone(),
+                env: Vec::new(),
+            })
+        })
+        .collect();
+
+    let machine = report::machine();
+    // One thread: the harness should take as little CPU as possible from the function.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runs = settings.runs;
+    let warm_events = settings.warm_events;
+    let extra_env: Vec<String> = settings.extra_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let results = runtime.block_on(measure(settings, root, functions))?;
+
+    println!("Cold start, medians of {runs} cold starts per function ({warm_events} warm events each)");
+    if !extra_env.is_empty() {
+        println!("Extra environment: {}", extra_env.join(" "));
+    }
+    println!("Machine: {machine}");
+    println!();
+    print!("{}", report::table(&results));
+    println!();
+    for line in report::verdicts(&results) {
+        println!("- {line}");
+    }
+    Ok(results.iter().all(|r| r.failure.is_none()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_has_an_event_file() {
+        let root = workspace_root();
+        let functions = discover_functions(&root, None).unwrap();
+        assert!(functions.iter().any(|f| f == "sign_in"));
+        for function in functions {
+            let path = root.join("events").join(events::file_name(&function));
+            assert!(path.is_file(), "{} is missing", path.display());
+        }
+    }
+
+    #[test]
+    fn the_authorizer_gets_its_jwks_issuer_and_rules() {
+        let deployment = Deployment {
+            endpoint: "http://127.0.0.1:5000".into(),
+            user_pool_id: "us-east-1_abc".into(),
+            client_id: "client".into(),
+            auth_rules: Some("{}".into()),
+        };
+        let env: HashMap<String, String> = lambda_env(AUTHORIZER, &deployment).into_iter().collect();
+        assert_eq!(
+            env["COGNITO_JWKS_URL"],
+            "http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json"
+        );
+        assert_eq!(
+            env["COGNITO_ISSUER"],
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
+        );
+        assert_eq!(env["AUTH_RULES"], "{}");
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
+        let me: HashMap<String, String> = lambda_env("me", &deployment).into_iter().collect();
+        assert!(!me.contains_key("AUTH_RULES"));
+        assert_eq!(
+            me["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
+            "http://127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn unknown_functions_are_refused() {
+        let only = vec!["nope".to_owned()];
+        assert!(discover_functions(&workspace_root(), Some(&only)).is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! The local API Gateway: each HTTP request becomes the REST API proxy event the deployed
+//! function receives, parsed by `lambda_http` exactly as in Lambda, then handed to the same
+//! handler function.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use account_api::AccountApi;
+use account_api::cognito::CognitoIdentityProvider;
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
+use aws_lambda_events::query_map::QueryMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, Method, Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use http_kit::{ApiError, Problem};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use lambda_http::Body;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use crate::authorizer::{GatewayRequest, LocalAuthorizer};
+use crate::problems;
+use crate::routes::{Function, Route, RouteMatch, find};
+use crate::template::GatewayResponse;
+
+/// API Gateway's own payload limit; bigger requests never reach a function.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+/// The stage of the local API.
+pub const STAGE: &str = "local";
+use crate::authorizer::{ACCOUNT_ID, API_ID};
+
+/// The local API Gateway.
+pub struct Gateway {
+    routes: Vec<Route>,
+    gateway_responses: Vec<GatewayResponse>,
+    api: AccountApi<CognitoIdentityProvider>,
+    authorizer: LocalAuthorizer,
+    requests: AtomicU64,
+}
+
+impl Gateway {
+    /// A gateway for `routes`, answering refusals with `gateway_responses` (the template's).
+    pub fn new(
+        routes: Vec<Route>,
+        gateway_responses: Vec<GatewayResponse>,
+        api: AccountApi<CognitoIdentityProvider>,
+        authorizer: LocalAuthorizer,
+    ) -> Self {
+        Self {
+            routes,
+            gateway_responses,
+            api,
+            authorizer,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// The routes served.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The authorizer in front of the protected routes.
+    pub fn authorizer(&self) -> &LocalAuthorizer {
+        &self.authorizer
+    }
+
+    /// Answers one HTTP request.
+    /// Every log line of the request, the functions' included, carries its request id, as the
+    /// Lambda runtime's span does in the cloud.
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let request_id = self.next_request_id();
+        let span = tracing::info_span!("request", request_id = %request_id);
+        self.route(request, &request_id).instrument(span).await
+    }
+
+    async fn route(&self, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
+            RouteMatch::Found { route, path_parameters } => (route.clone(), path_parameters),
+            RouteMatch::WrongMethod => return to_hyper(problems::method_not_allowed().into_response()),
+            RouteMatch::NotFound => return to_hyper(self.refused("MISSING_AUTHENTICATION_TOKEN")),
+        };
+        let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return to_hyper(
+                    ApiError::PayloadTooLarge {
+                        limit: MAX_REQUEST_BYTES,
+                    }
+                    .into_response(),
+                );
+            }
+        };
+        let mut event = proxy_event(
+            &route,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            path_parameters,
+            request_id,
+        );
+        let response = if route.protected {
+            match self
+                .authorizer
+                .authorize(&GatewayRequest {
+                    method: &parts.method,
+                    path: &path,
+                    resource: &route.path,
+                    headers: &parts.headers,
+                    stage: STAGE,
+                    request_id,
+                })
+                .await
+            {
+                Ok(context) => {
+                    event.request_context.authorizer.fields = context;
+                    self.invoke(route.function, &event).await
+                }
+                Err(refusal) => self.refused(refusal.gateway_response()),
+            }
+        } else {
+            self.invoke(route.function, &event).await
+        };
+        tracing::info!(
+            method = %parts.method,
+            path = %path,
+            function = route.function.crate_name(),
+            status = response.status().as_u16(),
+            "request"
+        );
+        to_hyper(response)
+    }
+
+    /// The template's gateway response `name`, as API Gateway answers it.
+    fn refused(&self, name: &str) -> Response<Body> {
+        let Some(configured) = self.gateway_responses.iter().find(|r| r.name == name) else {
+            return Problem::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal error",
+                format!("the template has no {name} gateway response"),
+            )
+            .into_response();
+        };
+        let mut response = Response::new(Body::Text(configured.body.clone()));
+        *response.status_mut() = http::StatusCode::from_u16(configured.status).unwrap_or_default();
+        for (header, value) in &configured.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(header.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+
+    /// Serialises the event and parses it back with `lambda_http`, as the runtime does.
+    async fn invoke(&self, function: Function, event: &ApiGatewayProxyRequest) -> Response<Body> {
+        let request = match serde_json::to_string(event).map(|json| lambda_http::request::from_str(&json)) {
+            Ok(Ok(request)) => request,
+            Ok(Err(e)) => return ApiError::internal(format!("event not readable by lambda_http: {e}")).into_response(),
+            Err(e) => return ApiError::internal(format!("event not serialisable: {e}")).into_response(),
+        };
+        self.call(function, request).await
+    }
+
+    /// Calls a function's handler with a request parsed from its event.
+    pub async fn call(&self, function: Function, request: lambda_http::Request) -> Response<Body> {
+        let result = match function {
+            Function::SignUp => account_api::sign_up::handler(&self.api, request).await,
+            Function::VerifyAccount => account_api::verify_account::handler(&self.api, request).await,
+            Function::SignIn => account_api::sign_in::handler(&self.api, request).await,
+            Function::RefreshTokens => account_api::refresh_tokens::handler(&self.api, request).await,
+            Function::Logout => account_api::logout::handler(&self.api, request).await,
+            Function::Me => account_api::me::handler(&self.api, request).await,
+            Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
+        };
+        match result {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("local-{nanos:x}-{n}")
+    }
+}
+
+/// The REST API (v1) proxy event for one request.
+pub fn proxy_event(
+    route: &Route,
+    method: &Method,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    path_parameters: HashMap<String, String>,
+    request_id: &str,
+) -> ApiGatewayProxyRequest {
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(raw) = uri.query() {
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            query.entry(key.into_owned()).or_default().push(value.into_owned());
+        }
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.account_id = Some(ACCOUNT_ID.into());
+    context.apiid = Some(API_ID.into());
+    context.stage = Some(STAGE.into());
+    context.request_id = Some(request_id.into());
+    context.resource_path = Some(route.path.clone());
+    context.path = Some(format!("/{STAGE}{}", uri.path()));
+    context.http_method = method.clone();
+    context.protocol = Some("HTTP/1.1".into());
+    context.request_time_epoch = i64::try_from(now.as_millis()).unwrap_or_default();
+    context.identity.source_ip = Some("127.0.0.1".into());
+
+    let mut event = ApiGatewayProxyRequest::default();
+    event.resource = Some(route.path.clone());
+    event.path = Some(uri.path().to_owned());
+    event.http_method = method.clone();
+    event.headers = headers.clone();
+    event.multi_value_headers = headers.clone();
+    event.query_string_parameters = QueryMap::from(query.clone());
+    event.multi_value_query_string_parameters = QueryMap::from(query);
+    event.path_parameters = path_parameters;
+    event.request_context = context;
+    if !body.is_empty() {
+        // API Gateway passes text as is and anything else base64-encoded.
+        match std::str::from_utf8(body) {
+            Ok(text) => event.body = Some(text.to_owned()),
+            Err(_) => {
+                event.body = Some(STANDARD.encode(body));
+                event.is_base64_encoded = true;
+            }
+        }
+    }
+    event
+}
+
+fn to_hyper(response: Response<Body>) -> Response<Full<Bytes>> {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    Response::from_parts(parts, Full::new(bytes))
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let gateway = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let gateway = Arc::clone(&gateway);
+                async move { Ok::<_, Infallible>(gateway.handle(request).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,20 @@
+//! The local stack behind `make dev` and the end-to-end tests.
+//!
+//! - [`authorizer`]: the Lambda authorizer applied to protected routes as API Gateway does.
+//! - [`emulator`]: starts moto's server (the local Cognito) on loopback and stops it on drop.
+//! - [`seed`]: creates the user pool, app client, groups and demo user.
+//! - [`routes`]: which route goes to which function.
+//! - [`gateway`]: an HTTP server that turns each request into the API Gateway event the Lambda
+//!   would receive and calls the same handler function.
+//! - [`stack`]: all of the above started and stopped together.
+
+pub mod authorizer;
+pub mod emulator;
+pub mod gateway;
+pub mod problems;
+pub mod routes;
+pub mod seed;
+pub mod stack;
+pub mod template;
+
+pub use stack::{LocalStack, LocalStackOptions};

@@ -1,0 +1,180 @@
+//! Creates what the deployed stack's template creates: a user pool with a password policy and
+//! auto-verified email, an app client without a secret, the `admin` and `member` groups, and a
+//! confirmed demo user in `admin`.
+
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeDataType, AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType,
+    PreventUserExistenceErrorTypes, SchemaAttributeType, UserPoolPolicyType, VerifiedAttributeType,
+};
+
+/// The region the emulator's pool lives in.
+pub const REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone)]
+/// The administrator the local stack creates.
+pub struct DemoUser {
+    /// Sign-in name.
+    pub username: String,
+    /// Password (permanent).
+    pub password: String,
+    /// Verified email.
+    pub email: String,
+    /// `custom:team`.
+    pub team: String,
+}
+
+impl Default for DemoUser {
+    fn default() -> Self {
+        Self {
+            username: "demo-admin".into(),
+            password: "Demo-Passw0rd!".into(),
+            email: "demo-admin@example.com".into(),
+            team: "platform".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+/// What seeding created.
+pub struct SeededPool {
+    /// The pool.
+    pub user_pool_id: String,
+    /// The app client (no secret).
+    pub client_id: String,
+    /// The administrator.
+    pub demo: DemoUser,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("seeding the local user pool failed at {step}: {message}")]
+/// A seeding call the emulator refused.
+pub struct SeedError {
+    step: &'static str,
+    message: String,
+}
+
+fn failed<E: std::fmt::Debug>(step: &'static str) -> impl FnOnce(E) -> SeedError {
+    move |e| SeedError {
+        step,
+        message: format!("{e:?}"),
+    }
+}
+
+/// An SDK client for the emulator. moto accepts any credentials; fixed ones keep the SDK from
+/// searching the machine for real ones.
+pub fn emulator_client(endpoint: &str) -> Client {
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        .build();
+    Client::from_conf(config)
+}
+
+/// Creates the pool, client, groups and demo user.
+pub async fn seed(client: &Client, demo: DemoUser) -> Result<SeededPool, SeedError> {
+    let pool = client
+        .create_user_pool()
+        .pool_name("auth-local")
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(8)
+                        .require_lowercase(true)
+                        .require_uppercase(true)
+                        .require_numbers(true)
+                        .require_symbols(false)
+                        .build(),
+                )
+                .build(),
+        )
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .schema(
+            SchemaAttributeType::builder()
+                .name("team")
+                .attribute_data_type(AttributeDataType::String)
+                .mutable(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(failed("CreateUserPool"))?;
+    let user_pool_id = pool
+        .user_pool()
+        .and_then(|p| p.id())
+        .ok_or_else(|| failed("CreateUserPool")("no pool id"))?
+        .to_owned();
+
+    let app_client = client
+        .create_user_pool_client()
+        .user_pool_id(&user_pool_id)
+        .client_name("auth-local-client")
+        .generate_secret(false)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .enable_token_revocation(true)
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+        // Users may write their name and email, never their team.
+        .write_attributes("name")
+        .write_attributes("email")
+        .send()
+        .await
+        .map_err(failed("CreateUserPoolClient"))?;
+    let client_id = app_client
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .ok_or_else(|| failed("CreateUserPoolClient")("no client id"))?
+        .to_owned();
+
+    for (group, description) in [("admin", "Administrators"), ("member", "Members")] {
+        client
+            .create_group()
+            .user_pool_id(&user_pool_id)
+            .group_name(group)
+            .description(description)
+            .send()
+            .await
+            .map_err(failed("CreateGroup"))?;
+    }
+
+    let attr = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build();
+    client
+        .admin_create_user()
+        .user_pool_id(&user_pool_id)
+        .username(&demo.username)
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(attr("email", &demo.email).map_err(failed("AdminCreateUser"))?)
+        .user_attributes(attr("email_verified", "true").map_err(failed("AdminCreateUser"))?)
+        .user_attributes(attr("name", "Demo Admin").map_err(failed("AdminCreateUser"))?)
+        .user_attributes(attr("custom:team", &demo.team).map_err(failed("AdminCreateUser"))?)
+        .send()
+        .await
+        .map_err(failed("AdminCreateUser"))?;
+    client
+        .admin_set_user_password()
+        .user_pool_id(&user_pool_id)
+        .username(&demo.username)
+        .password(&demo.password)
+        .permanent(true)
+        .send()
+        .await
+        .map_err(failed("AdminSetUserPassword"))?;
+    client
+        .admin_add_user_to_group()
+        .user_pool_id(&user_pool_id)
+        .username(&demo.username)
+        .group_name("admin")
+        .send()
+        .await
+        .map_err(failed("AdminAddUserToGroup"))?;
+
+    Ok(SeededPool {
+        user_pool_id,
+        client_id,
+        demo,
+    })
+}

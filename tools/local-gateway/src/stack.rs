@@ -1,0 +1,192 @@
+//! The whole local stack: emulator, seeded pool and gateway, started and stopped together.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
+use account_api::{AccountApi, AttributeAllowList};
+use auth_contract::config::Env;
+use aws_sdk_cognitoidentityprovider::config::Credentials;
+use lambda_authorizer::AuthorizerDeps;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::authorizer::LocalAuthorizer;
+use crate::emulator::{self, Emulator, EmulatorError};
+use crate::gateway::{self, Gateway};
+use crate::seed::{self, DemoUser, SeedError, SeededPool};
+use crate::template::{self, ApiDefinition, TemplateError};
+
+#[derive(Debug, Clone)]
+/// How to start a local stack.
+pub struct LocalStackOptions {
+    /// The gateway's address.
+    pub host: IpAddr,
+    /// Gateway port; 0 picks a free one.
+    pub port: u16,
+    /// Emulator port; 0 picks a free one.
+    pub emulator_port: u16,
+    /// The `moto_server` executable.
+    pub emulator_command: PathBuf,
+    /// The SAM template the routes come from.
+    pub template: PathBuf,
+    /// The seeded administrator.
+    pub demo: DemoUser,
+}
+
+impl Default for LocalStackOptions {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            emulator_port: 0,
+            emulator_command: emulator::default_command(),
+            template: template::default_path(),
+            demo: DemoUser::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+/// Why the local stack did not start.
+pub enum LocalStackError {
+    #[error(transparent)]
+    /// The emulator.
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    /// Seeding the pool.
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    /// Reading the template.
+    Template(#[from] TemplateError),
+    #[error("authorizer configuration: {0}")]
+    /// The authorizer's configuration.
+    Authorizer(#[from] lambda_authorizer::InitError),
+    #[error("authorizer could not load the JWKS: {0}")]
+    /// The authorizer's first JWKS load.
+    Jwks(#[from] cognito_jwt::JwksError),
+    #[error("cannot listen on {addr}: {source}")]
+    /// Binding the gateway's port.
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running local stack: emulator, seeded pool and gateway.
+pub struct LocalStack {
+    /// `http://host:port` of the gateway.
+    pub base_url: String,
+    /// `http://127.0.0.1:port` of the emulator.
+    pub emulator_url: String,
+    /// The pool, client and demo user.
+    pub pool: SeededPool,
+    /// What the template says.
+    pub api: ApiDefinition,
+    /// The gateway, to call functions directly.
+    pub gateway: Arc<Gateway>,
+    emulator: Emulator,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl LocalStack {
+    /// Starts the emulator, seeds it and serves the gateway.
+    pub async fn start(options: LocalStackOptions) -> Result<Self, LocalStackError> {
+        let api_definition = template::load(&options.template)?;
+        let emulator = Emulator::start(&options.emulator_command, options.emulator_port).await?;
+        let emulator_url = emulator.endpoint();
+        let pool = seed::seed(&seed::emulator_client(&emulator_url), options.demo.clone()).await?;
+
+        let settings = CognitoSettings {
+            region: seed::REGION.into(),
+            user_pool_id: pool.user_pool_id.clone(),
+            client_id: pool.client_id.clone(),
+            client_secret: None,
+        };
+        let endpoint = emulator_url.clone();
+        let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {
+            loader.endpoint_url(endpoint).credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ))
+        })
+        .await;
+        let authorizer = local_authorizer(&emulator_url, &pool, &api_definition).await?;
+        let gateway = Arc::new(Gateway::new(
+            api_definition.routes.clone(),
+            api_definition.gateway_responses.clone(),
+            AccountApi::new(idp, AttributeAllowList::default()),
+            authorizer,
+        ));
+
+        let addr = SocketAddr::new(options.host, options.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| LocalStackError::Listen { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| LocalStackError::Listen { addr, source })?;
+        let (shutdown, stopped) = oneshot::channel();
+        let server = tokio::spawn(gateway::serve(listener, Arc::clone(&gateway), async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base_url: format!("http://{bound}"),
+            emulator_url,
+            pool,
+            api: api_definition,
+            gateway,
+            emulator,
+            shutdown,
+            server,
+        })
+    }
+
+    /// Stops the gateway and the emulator.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.server.await;
+        self.emulator.stop().await;
+    }
+}
+
+/// The authorizer configured as the template configures it, pointed at the emulator's JWKS.
+/// The emulator signs tokens with the issuer of the real service, so the issuer is set apart.
+async fn local_authorizer(
+    emulator_url: &str,
+    pool: &SeededPool,
+    api: &ApiDefinition,
+) -> Result<LocalAuthorizer, LocalStackError> {
+    let issuer = format!(
+        "https://cognito-idp.{}.amazonaws.com/{}",
+        seed::REGION,
+        pool.user_pool_id
+    );
+    let jwks_url = format!("{emulator_url}/{}/.well-known/jwks.json", pool.user_pool_id);
+    let mut settings = vec![
+        ("AWS_REGION", seed::REGION),
+        ("COGNITO_USER_POOL_ID", pool.user_pool_id.as_str()),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+        ("COGNITO_ISSUER", issuer.as_str()),
+        ("COGNITO_JWKS_URL", jwks_url.as_str()),
+        ("TOKEN_USE", "access"),
+    ];
+    if let Some(rules) = &api.auth_rules {
+        settings.push(("AUTH_RULES", rules.as_str()));
+    }
+    let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?;
+    deps.hydrate().await?;
+    Ok(LocalAuthorizer::new(
+        deps,
+        Duration::from_secs(api.authorizer_cache_seconds),
+    ))
+}

@@ -1,0 +1,327 @@
+//! Reads `infra/template.yaml`, the one source of the API's routes: which function serves each
+//! route, which routes are public (`Auth: Authorizer: NONE`), and the authorizer's rule document.
+
+use std::path::{Path, PathBuf};
+
+use http::Method;
+use serde_norway::Value;
+
+use crate::routes::{Function, Route};
+
+#[derive(Debug, thiserror::Error)]
+/// Why the template cannot be used.
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    /// The file cannot be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    #[error("template is not valid YAML: {0}")]
+    /// Not YAML.
+    Yaml(#[from] serde_norway::Error),
+    #[error("template: {0}")]
+    /// Not the shape expected.
+    Invalid(String),
+}
+
+/// What the local stack needs from the template.
+#[derive(Debug, Clone)]
+pub struct ApiDefinition {
+    /// Every API route, in template order.
+    pub routes: Vec<Route>,
+    /// The authorizer's `AUTH_RULES` document, verbatim.
+    pub auth_rules: Option<String>,
+    /// Crate names of every function resource (authorizer included), for drift checks.
+    pub function_crates: Vec<String>,
+    /// How long API Gateway caches an authorizer policy (`AuthorizerCacheSeconds` default).
+    pub authorizer_cache_seconds: u64,
+    /// The API's GatewayResponses, the answers API Gateway gives itself.
+    pub gateway_responses: Vec<GatewayResponse>,
+}
+
+/// One of API Gateway's own answers, as the template configures it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayResponse {
+    /// `UNAUTHORIZED`, `ACCESS_DENIED`, `AUTHORIZER_FAILURE`...
+    pub name: String,
+    /// The status.
+    pub status: u16,
+    /// Static headers (the template's quoted values, unquoted).
+    pub headers: Vec<(String, String)>,
+    /// The `application/json` template, verbatim.
+    pub body: String,
+}
+
+impl ApiDefinition {
+    /// The gateway response named `name` (`UNAUTHORIZED`...).
+    pub fn gateway_response(&self, name: &str) -> Option<&GatewayResponse> {
+        self.gateway_responses.iter().find(|r| r.name == name)
+    }
+}
+
+/// `infra/template.yaml` of this checkout.
+pub fn default_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml")
+}
+
+/// Reads and parses a template file.
+pub fn load(path: &Path) -> Result<ApiDefinition, TemplateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text)
+}
+
+fn invalid(message: impl Into<String>) -> TemplateError {
+    TemplateError::Invalid(message.into())
+}
+
+/// Parses a template.
+pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
+    let template: Value = serde_norway::from_str(text)?;
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .ok_or_else(|| invalid("no Resources"))?;
+    let mut routes = Vec::new();
+    let mut auth_rules = None;
+    let mut function_crates = Vec::new();
+    for (name, resource) in resources {
+        let name = name.as_str().unwrap_or_default();
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let properties = resource
+            .get("Properties")
+            .ok_or_else(|| invalid(format!("{name} has no Properties")))?;
+        let code_uri = properties
+            .get("CodeUri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("{name} has no CodeUri")))?;
+        let crate_name = code_uri
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        function_crates.push(crate_name.clone());
+        if crate_name == "authorizer" {
+            auth_rules = properties
+                .get("Environment")
+                .and_then(|e| e.get("Variables"))
+                .and_then(|v| v.get("AUTH_RULES"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        let Some(events) = properties.get("Events").and_then(Value::as_mapping) else {
+            continue;
+        };
+        for (event_name, event) in events {
+            if event.get("Type").and_then(Value::as_str) != Some("Api") {
+                continue;
+            }
+            let event_name = event_name.as_str().unwrap_or_default();
+            let function = Function::from_crate_name(&crate_name)
+                .ok_or_else(|| invalid(format!("{name}.{event_name}: no function named {crate_name}")))?;
+            let props = event
+                .get("Properties")
+                .ok_or_else(|| invalid(format!("{event_name} has no Properties")))?;
+            let path = props
+                .get("Path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(format!("{event_name} has no Path")))?;
+            let method = props
+                .get("Method")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(format!("{event_name} has no Method")))?;
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| invalid(format!("{event_name}: bad method {method}")))?;
+            let public = props
+                .get("Auth")
+                .and_then(|a| a.get("Authorizer"))
+                .and_then(Value::as_str)
+                == Some("NONE");
+            routes.push(Route {
+                method,
+                path: path.to_owned(),
+                function,
+                protected: !public,
+            });
+        }
+    }
+    let authorizer_cache_seconds = template
+        .get("Parameters")
+        .and_then(|p| p.get("AuthorizerCacheSeconds"))
+        .and_then(|p| p.get("Default"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let mut gateway_responses = Vec::new();
+    let api_responses = resources
+        .values()
+        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Api"))
+        .filter_map(|r| r.get("Properties")?.get("GatewayResponses")?.as_mapping());
+    for responses in api_responses {
+        for (name, response) in responses {
+            let status = response.get("StatusCode").and_then(Value::as_u64).unwrap_or_default();
+            let body = response
+                .get("ResponseTemplates")
+                .and_then(|t| t.get("application/json"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let headers = response
+                .get("ResponseParameters")
+                .and_then(|p| p.get("Headers"))
+                .and_then(Value::as_mapping)
+                .map(|h| {
+                    h.iter()
+                        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.trim_matches('\'').to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            gateway_responses.push(GatewayResponse {
+                name: name.as_str().unwrap_or_default().to_owned(),
+                status: u16::try_from(status).unwrap_or_default(),
+                headers,
+                body: body.to_owned(),
+            });
+        }
+    }
+    Ok(ApiDefinition {
+        routes,
+        auth_rules,
+        function_crates,
+        authorizer_cache_seconds,
+        gateway_responses,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_template() -> ApiDefinition {
+        load(&default_path()).expect("infra/template.yaml loads")
+    }
+
+    #[test]
+    fn every_function_has_a_route_and_every_route_a_function() {
+        let api = project_template();
+        for function in Function::ALL {
+            assert!(
+                api.routes.iter().any(|r| r.function == function),
+                "{} has no route in the template",
+                function.crate_name()
+            );
+        }
+        let crates_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&crates_dir)
+            .expect("functions/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("Cargo.toml").exists())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut in_template = api.function_crates.clone();
+        in_template.sort();
+        assert_eq!(on_disk, in_template, "functions/ and the template's functions differ");
+    }
+
+    #[test]
+    fn public_and_protected_routes_are_as_documented() {
+        let api = project_template();
+        let public: Vec<String> = api
+            .routes
+            .iter()
+            .filter(|r| !r.protected)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(
+            public,
+            [
+                "POST /auth/sign-up",
+                "POST /auth/verify-account",
+                "POST /auth/sign-in",
+                "POST /auth/refresh"
+            ]
+        );
+        let protected: Vec<String> = api
+            .routes
+            .iter()
+            .filter(|r| r.protected)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(protected, ["POST /auth/logout", "GET /auth/me", "GET /admin/users"]);
+        assert!(api.auth_rules.is_some_and(|rules| rules.contains("/admin/users")));
+    }
+
+    #[test]
+    fn gateway_responses_are_the_problems_the_functions_answer() {
+        use http_kit::ApiError;
+        let api = project_template();
+        let expected = [
+            (
+                "UNAUTHORIZED",
+                ApiError::unauthorized("A valid bearer token is required.").problem(),
+            ),
+            ("ACCESS_DENIED", ApiError::Forbidden(Vec::new()).problem()),
+            ("AUTHORIZER_FAILURE", ApiError::internal("cause").problem()),
+            ("MISSING_AUTHENTICATION_TOKEN", crate::problems::route_not_found()),
+            ("THROTTLED", ApiError::TooManyRequests.problem()),
+        ];
+        for (name, problem) in expected {
+            let response = api
+                .gateway_response(name)
+                .unwrap_or_else(|| panic!("no {name} gateway response"));
+            let body: serde_json::Value = serde_json::from_str(&response.body).expect("gateway response body is JSON");
+            let expected_response = problem.clone().into_response();
+            assert_eq!(
+                (response.status, &body),
+                (problem.status, &serde_json::to_value(&problem).expect("problem")),
+                "{name}"
+            );
+            for (header, value) in expected_response.headers() {
+                let configured = response
+                    .headers
+                    .iter()
+                    .find(|(h, _)| h.eq_ignore_ascii_case(header.as_str()))
+                    .map(|(_, v)| v.as_str());
+                assert_eq!(configured, value.to_str().ok(), "{name}: header {header}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_templates_rule_document_is_the_projects_default() {
+        let api = project_template();
+        let inline: serde_json::Value = serde_json::from_str(&api.auth_rules.expect("AUTH_RULES")).expect("JSON");
+        let file = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/auth-rules.json"))
+            .expect("infra/auth-rules.json");
+        let file: serde_json::Value = serde_json::from_str(&file).expect("JSON");
+        assert_eq!(
+            inline, file,
+            "infra/template.yaml AUTH_RULES and infra/auth-rules.json differ"
+        );
+        assert!(lambda_authorizer::rules::Rules::from_json(&inline.to_string()).is_ok());
+    }
+
+    #[test]
+    fn a_route_to_an_unknown_function_is_an_error() {
+        let text = r#"
+Resources:
+  Ghost:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ../functions/ghost
+      Events:
+        Boo:
+          Type: Api
+          Properties: { Path: /ghost, Method: get, RestApiId: !Ref Api }
+"#;
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("no function named ghost"), "{err}");
+    }
+}
