@@ -33,13 +33,16 @@ use cognito_jwt::{FetchError, HttpJwksFetcher, JwksError, JwksFetcher, Verifier,
 
 use crate::config::{AuthorizerConfig, ResponseMode};
 use crate::event::{AuthorizerEvent, BorrowedEvent, Credential, EventFormat, Inbound};
-use crate::policy::{MethodArn, PolicyBuilder, PolicyDocument};
+use crate::path::{NON_CANONICAL_GLOBS, overlap};
+use crate::policy::{Effect, MethodArn, PolicyBuilder, PolicyDocument};
 use crate::rules::{MethodPattern, RouteDecision, Rules, Verb};
 
 /// Everything the authorizer needs, built once at cold start.
 pub struct AuthorizerDeps {
     verifier: Verifier,
     rules: Rules,
+    /// Per route: whether a Deny of another route (or its own gap) may cover some of its paths.
+    hazardous: Vec<bool>,
     response: ResponseMode,
     policies: PolicyCache,
 }
@@ -66,8 +69,13 @@ impl AuthorizerDeps {
             cache_size: config.cache_size,
             jwks: config.jwks,
         };
+        for warning in overlap_warnings(&config.rules) {
+            tracing::warn!(%warning, "authorizer rules: a cached policy is stricter than the rules here");
+        }
+        let hazardous = hazards(&config.rules).iter().map(|h| !h.is_empty()).collect();
         Self {
             verifier: Verifier::new(verifier, fetcher),
+            hazardous,
             rules: config.rules,
             response: config.response,
             policies: PolicyCache::new(POLICY_CACHE_ENTRIES),
@@ -136,7 +144,7 @@ pub async fn handle_event<S: AsRef<str>>(
         arn: arn_text,
     } = event.inbound().map_err(bad_event)?;
     let arn = MethodArn::parse(arn_text).map_err(|_| bad_event("method ARN is not an execute-api ARN"))?;
-    let checked = check(deps, credential, arn.method, arn.path).await?;
+    let checked = check(deps, credential, arn.method, arn.request_path()).await?;
     let simple = format == EventFormat::HttpV2 && deps.response == ResponseMode::Simple;
 
     let (context, decision) = match checked {
@@ -226,9 +234,18 @@ impl Serialize for Empty {
     }
 }
 
-/// The policy for one verified caller: every listed route is allowed or denied according to the
-/// caller's permissions (deny wins in IAM, as it does in [`Rules::decide`]), plus an explicit
-/// deny of the requested resource when it is not permitted.
+/// The policy for one verified caller, never more permissive than [`Rules::decide`] for any
+/// path of the API and stage, so API Gateway may cache it for every route:
+/// - every route the caller may call is allowed, and where a `{param}` would let the IAM glob
+///   reach deeper paths, those are denied ([`crate::rules::PathPattern::gap_globs`]);
+/// - every route the caller may not call is denied;
+/// - every non-canonical path is denied;
+/// - the requested resource is denied when the request is not permitted.
+///
+/// IAM globs cannot say "one segment", so a Deny may also cover a path another rule permits
+/// ([`overlap_warnings`] names where). When that path is the one requested, the answer is a
+/// narrow policy that allows exactly the requested resource: the live decision is always kept,
+/// and only a cached call to another route may be refused.
 pub fn caller_policy(
     rules: &Rules,
     caller: &AuthorizerContext,
@@ -237,21 +254,129 @@ pub fn caller_policy(
     decision: RouteDecision,
 ) -> Result<PolicyDocument, AuthorizerError> {
     let mut b = PolicyBuilder::for_method_arn(arn);
+    let internal = |e: crate::policy::PolicyError| AuthorizerError::Internal(e.to_string());
     for (rule, permitted) in rules.permissions(caller) {
+        let glob = rule.path.glob();
+        let gaps = if permitted { rule.path.gap_globs() } else { Vec::new() };
         for &verb in rule.method.verbs() {
             let m = MethodPattern::One(verb);
-            let added = if permitted {
-                b.allow_method(m, rule.path.glob())
+            if permitted {
+                b.allow_method(m, &glob).map_err(internal)?;
+                for gap in &gaps {
+                    b.deny_method(m, gap).map_err(internal)?;
+                }
             } else {
-                b.deny_method(m, rule.path.glob())
-            };
-            added.map_err(|e| AuthorizerError::Internal(e.to_string()))?;
+                b.deny_method(m, &glob).map_err(internal)?;
+            }
         }
+    }
+    for glob in NON_CANONICAL_GLOBS {
+        b.deny_resource(&format!("{}/{glob}", arn.prefix()));
     }
     if decision != RouteDecision::Permitted {
         b.deny_resource(requested);
+        return Ok(b.build());
     }
-    Ok(b.build())
+    let full = b.build();
+    if full.evaluate(requested) == Effect::Allow {
+        return Ok(full);
+    }
+    // A literal `*` or `?` in the path would be a wildcard in the Allow: refuse instead.
+    let mut narrow = PolicyBuilder::for_method_arn(arn);
+    if requested.contains(['*', '?']) {
+        narrow.deny_resource(requested);
+    } else {
+        tracing::info!(
+            resource = requested,
+            "authorizer: a cached policy cannot allow this route with the others; allowing it alone"
+        );
+        narrow.allow_resource(requested);
+    }
+    Ok(narrow.build())
+}
+
+/// For each route, whether a Deny that [`caller_policy`] may write (for another route, or for
+/// the route's own `{param}`) can cover some of its paths. Only requests to such routes need
+/// their policy checked against the request (see [`caller_policy`]).
+fn hazards(rules: &Rules) -> Vec<Vec<Overlap>> {
+    let routes = rules.routes();
+    routes
+        .iter()
+        .map(|target| {
+            let mut found = Vec::new();
+            for (i, source) in routes.iter().enumerate() {
+                let shares_a_verb = source.method.verbs().iter().any(|v| target.method.matches(*v));
+                if !shares_a_verb {
+                    continue;
+                }
+                let same = std::ptr::eq(source, target);
+                let mut denies: Vec<(String, DenyKind)> = source
+                    .path
+                    .gap_globs()
+                    .into_iter()
+                    .map(|g| (g, DenyKind::Gap))
+                    .collect();
+                if !same {
+                    denies.push((source.path.glob(), DenyKind::Whole));
+                }
+                for (glob, kind) in denies {
+                    if let Some(example) = overlap(&glob, &target.path) {
+                        found.push(Overlap {
+                            source: i,
+                            kind,
+                            example,
+                        });
+                        break;
+                    }
+                }
+            }
+            found
+        })
+        .collect()
+}
+
+/// Which Deny of a route covers part of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DenyKind {
+    /// The route's `{param}` gap, written when the caller may call it.
+    Gap,
+    /// The whole route, written when the caller may not call it.
+    Whole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Overlap {
+    source: usize,
+    kind: DenyKind,
+    example: String,
+}
+
+/// Where a cached policy must refuse a path the rules permit, in words: logged once at cold
+/// start, and the README's list of such rule shapes.
+pub fn overlap_warnings(rules: &Rules) -> Vec<String> {
+    let routes = rules.routes();
+    let mut warnings = Vec::new();
+    for (target, overlaps) in routes.iter().zip(hazards(rules)) {
+        for o in overlaps {
+            let Some(source) = routes.get(o.source) else { continue };
+            let when = match o.kind {
+                DenyKind::Gap if std::ptr::eq(source, target) => format!(
+                    "`{}`: its {{param}} is followed by more segments, so a cached policy refuses some of its own paths, such as {}",
+                    target.route, o.example
+                ),
+                DenyKind::Gap => format!(
+                    "`{}` reaches into `{}` through its {{param}}: for callers allowed both, a cached policy refuses paths such as {}",
+                    source.route, target.route, o.example
+                ),
+                DenyKind::Whole => format!(
+                    "`{}` covers part of `{}`: for callers allowed only the second, a cached policy refuses paths such as {}",
+                    source.route, target.route, o.example
+                ),
+            };
+            warnings.push(when);
+        }
+    }
+    warnings
 }
 
 /// A `policyDocument` as JSON text, written once by [`PolicyDocument`]'s serializer and then
@@ -367,7 +492,13 @@ fn rendered_policy(
     requested: &str,
     decision: RouteDecision,
 ) -> Result<RenderedPolicy, AuthorizerError> {
-    let key = (decision == RouteDecision::Permitted)
+    // A request to a route another route's Deny may cover needs its own check (see
+    // `caller_policy`): the cached rendering is only for routes without such overlaps.
+    let hazardous = arn.verb().is_some_and(|verb| {
+        let path = arn.request_path();
+        (deps.rules.routes().iter().zip(&deps.hazardous)).any(|(rule, &h)| h && rule.matches(verb, path))
+    });
+    let key = (decision == RouteDecision::Permitted && !hazardous)
         .then(|| permission_bits(&deps.rules, caller))
         .flatten();
     if let Some(bits) = key
@@ -427,12 +558,16 @@ async fn check(
         None => RouteDecision::Unlisted,
     };
     if decision != RouteDecision::Permitted {
-        let rule = match decision {
-            RouteDecision::NotPermitted { rule, .. } => deps.rules.routes().get(rule).map(|r| r.route.as_str()),
-            _ => None,
+        let (reason, rule) = match decision {
+            RouteDecision::NotPermitted { rule, .. } => (
+                ROUTE_NOT_PERMITTED,
+                deps.rules.routes().get(rule).map(|r| r.route.as_str()),
+            ),
+            RouteDecision::NotCanonical => ("path_not_canonical", None),
+            _ => (ROUTE_NOT_PERMITTED, None),
         };
         tracing::info!(
-            reason = ROUTE_NOT_PERMITTED,
+            reason,
             principal = %context.sub,
             method,
             path,

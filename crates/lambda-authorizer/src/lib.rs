@@ -64,6 +64,7 @@ mod config;
 mod event;
 mod glob;
 mod handler;
+mod path;
 pub mod policy;
 pub mod rules;
 
@@ -71,5 +72,5 @@ pub use config::{AuthorizerConfig, ResponseMode};
 pub use event::{AuthorizerEvent, BorrowedEvent};
 pub use handler::{
     AuthorizerDeps, AuthorizerError, AuthorizerResponse, InitError, RenderedPolicy, caller_policy, handle_event,
-    handler,
+    handler, overlap_warnings,
 };

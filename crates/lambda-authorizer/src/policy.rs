@@ -73,6 +73,7 @@ pub struct MethodArn<'a> {
     pub method: &'a str,
     /// The request path without its leading `/` (empty for the root).
     pub path: &'a str,
+    request_path: &'a str,
 }
 
 impl<'a> MethodArn<'a> {
@@ -94,6 +95,12 @@ impl<'a> MethodArn<'a> {
             return Err(PolicyError::InvalidArn);
         };
         let path = res.next().unwrap_or("");
+        // The path as requested, with its leading `/` (the one that ends the method in the ARN):
+        // `GET//x` is the path `//x`, not `/x`.
+        let request_path = match arn.len().checked_sub(path.len() + 1).and_then(|start| arn.get(start..)) {
+            Some(with_slash) if with_slash.starts_with('/') && !path.is_empty() => with_slash,
+            _ => "/",
+        };
         // These go verbatim into the policy's resources: no wildcard may sneak in from the event.
         let fields = [partition, region, account_id, api_id, stage, method];
         if fields.iter().any(|f| {
@@ -114,7 +121,13 @@ impl<'a> MethodArn<'a> {
             stage,
             method,
             path,
+            request_path,
         })
+    }
+
+    /// The request path with its leading `/` (`/` for the root), as the rules judge it.
+    pub fn request_path(&self) -> &'a str {
+        self.request_path
     }
 
     /// `None` for a method API Gateway never authorizes through a route (rules cannot name it).
@@ -373,7 +386,13 @@ impl PolicyBuilder {
         Ok(self)
     }
 
-    /// Adds an already-formed resource ARN (e.g. the request's own method ARN).
+    /// Allows an already-formed resource ARN (e.g. the request's own method ARN).
+    pub fn allow_resource(&mut self, resource_arn: &str) -> &mut Self {
+        self.allow.push(resource_arn.to_owned());
+        self
+    }
+
+    /// Denies an already-formed resource ARN (e.g. the request's own method ARN).
     pub fn deny_resource(&mut self, resource_arn: &str) -> &mut Self {
         self.deny.push(resource_arn.to_owned());
         self
@@ -487,13 +506,17 @@ mod tests {
             )
         );
         assert_eq!(a.prefix(), "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod");
+        assert_eq!(a.request_path(), "/admin/users");
+        let doubled = MethodArn::parse("arn:aws:execute-api:r:1:api/s/GET//admin").unwrap();
+        assert_eq!((doubled.path, doubled.request_path()), ("/admin", "//admin"));
         assert_eq!(a.api().prefix(), a.prefix());
         assert_eq!(a.verb(), Some(Verb::Get));
 
         let root = MethodArn::parse("arn:aws-cn:execute-api:cn-north-1:1:api/$default/POST/").unwrap();
         assert_eq!((root.partition, root.stage, root.path), ("aws-cn", "$default", ""));
+        assert_eq!(root.request_path(), "/");
         let no_path = MethodArn::parse("arn:aws:execute-api:r:1:api/s/GET").unwrap();
-        assert_eq!(no_path.path, "");
+        assert_eq!((no_path.path, no_path.request_path()), ("", "/"));
         assert_eq!(
             MethodArn::parse("arn:aws:execute-api:r:1:api/s/FETCH/x")
                 .unwrap()

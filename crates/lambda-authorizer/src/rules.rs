@@ -14,15 +14,16 @@
 //! ```
 //!
 //! - `route` is `METHOD /path`. METHOD is one of GET POST PUT PATCH DELETE HEAD OPTIONS, or `ANY`
-//!   / `*` for all seven. A path segment is a literal, `*`, or a parameter `{name}` / `{name+}`.
+//!   / `*` for all seven. A path segment is a literal or a parameter: `{name}` matches exactly one
+//!   segment; `{name+}`, or `*`, only as the last segment, matches one or more.
 //! - Who may call it: `"allow": "authenticated"` (any valid token), or one or more of the lists
 //!   `groups` (`cognito:groups`), `roles` (the role claim), `teams` (the team claim) and `scopes`
 //!   (the `scope` claim). Each list is "any of"; every list given must hold. Exactly one of the
 //!   two forms; an optional `description` is ignored.
-//! - Matching follows the IAM policy the authorizer returns, so a cached policy and a fresh
-//!   decision always agree: `*` and `{param}` match any characters, `/` included, and when
-//!   several routes match a request every one of them must permit the caller (the most
-//!   restrictive wins). Unlisted routes are denied.
+//! - A request path that is not canonical (an empty, `.` or `..` segment, a percent-encoded
+//!   `/`, `\` or `.`, a control character) is denied before any rule. When several routes match
+//!   a request every one of them must permit the caller (the most restrictive wins). Unlisted
+//!   routes are denied.
 //! - Claim values that are strings are read as comma-separated lists, so names may not contain
 //!   commas or whitespace.
 //!
@@ -36,6 +37,9 @@ use auth_contract::token::GROUPS_CLAIM;
 use cognito_jwt::VerifiedToken;
 use serde::Deserialize;
 use serde_json::Value;
+
+pub use crate::path::PathPattern;
+use crate::path::is_canonical;
 
 /// The project's default document; `infra/auth-rules.json` holds the same text.
 pub const DEFAULT_RULES_JSON: &str = r#"{
@@ -175,79 +179,6 @@ impl MethodPattern {
     }
 }
 
-/// A path pattern, kept both as written and as the IAM resource glob it becomes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PathPattern {
-    raw: String,
-    glob: String,
-}
-
-impl PathPattern {
-    /// Parses `/a/{b}/*`. Returns the reason on failure.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let Some(rest) = raw.strip_prefix('/') else {
-            return Err(format!("path `{raw}` must start with `/`"));
-        };
-        let mut glob = String::with_capacity(rest.len());
-        if !rest.is_empty() {
-            for (i, segment) in rest.split('/').enumerate() {
-                if i > 0 {
-                    glob.push('/');
-                }
-                if segment.is_empty() {
-                    return Err(format!("path `{raw}` has an empty segment (`//` or a trailing `/`)"));
-                }
-                if segment == "*" {
-                    glob.push('*');
-                } else if let Some(inner) = segment.strip_prefix('{') {
-                    let Some(name) = inner.strip_suffix('}') else {
-                        return Err(format!(
-                            "path `{raw}`: segment `{segment}` opens `{{` without closing it"
-                        ));
-                    };
-                    let name = name.strip_suffix('+').unwrap_or(name);
-                    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                    if !valid {
-                        return Err(format!("path `{raw}`: `{segment}` is not a valid parameter name"));
-                    }
-                    glob.push('*');
-                } else if let Some(bad) = segment.chars().find(|c| !is_literal_char(*c)) {
-                    return Err(format!(
-                        "path `{raw}`: character `{bad}` is not allowed in segment `{segment}` (use `*` or `{{param}}` as a whole segment)"
-                    ));
-                } else {
-                    glob.push_str(segment);
-                }
-            }
-        }
-        Ok(Self {
-            raw: raw.to_owned(),
-            glob,
-        })
-    }
-
-    /// The path as written, with its leading `/`.
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-
-    /// The IAM resource glob, without the leading `/` (method ARNs carry none).
-    pub fn glob(&self) -> &str {
-        &self.glob
-    }
-
-    /// Whether a request path (with or without its leading `/`) matches, with IAM semantics.
-    pub fn matches(&self, path: &str) -> bool {
-        crate::glob::glob_match(&self.glob, path.strip_prefix('/').unwrap_or(path))
-    }
-}
-
-/// RFC 3986 `pchar` without percent-encoding and without the glob characters.
-fn is_literal_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-._~!$&'()+,;=:@".contains(c)
-}
-
 /// Which kind of condition failed, so a guard can name its check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionKind {
@@ -377,6 +308,8 @@ impl RouteRule {
 pub enum RouteDecision {
     /// Some route matches and every matching route permits the caller.
     Permitted,
+    /// The path is not canonical: denied before any rule.
+    NotCanonical,
     /// A matching route's conditions are not met (`rule` indexes [`Rules::routes`]).
     NotPermitted {
         /// Index of the first matching route that refuses.
@@ -446,7 +379,7 @@ impl Rules {
             let rule = parse_route(raw).map_err(|m| err(format!("routes[{i}]: {m}")))?;
             if let Some(other) = routes
                 .iter()
-                .find(|r| r.method == rule.method && r.path.glob == rule.path.glob)
+                .find(|r| r.method == rule.method && r.path.same_shape(&rule.path))
             {
                 return Err(err(format!(
                     "routes[{i}]: `{}` duplicates `{}`",
@@ -485,6 +418,9 @@ impl Rules {
     /// The decision for one request: permitted only if some route matches and every matching
     /// route permits the caller.
     pub fn decide(&self, identity: &AuthorizerContext, verb: Verb, path: &str) -> RouteDecision {
+        if !is_canonical(path) {
+            return RouteDecision::NotCanonical;
+        }
         let mut matched = false;
         for (i, rule) in self.routes.iter().enumerate() {
             if rule.matches(verb, path) {
@@ -779,7 +715,7 @@ mod tests {
                 {"route":"ANY /items/{id}","allow":"authenticated"},
                 {"route":"* /files/{path+}","allow":"authenticated"},
                 {"route":"GET /","allow":"authenticated"},
-                {"route":"POST /a/*/c","allow":"authenticated"}
+                {"route":"POST /a/{b}/c","allow":"authenticated"}
             ]}"#,
         )
         .unwrap();
@@ -794,7 +730,14 @@ mod tests {
         assert_eq!(rules.decide(&id, Verb::Get, "/"), RouteDecision::Permitted);
         assert_eq!(rules.decide(&id, Verb::Get, ""), RouteDecision::Permitted);
         assert_eq!(rules.decide(&id, Verb::Post, "/a/b/c"), RouteDecision::Permitted);
+        assert_eq!(
+            rules.decide(&id, Verb::Post, "/a/b/x/c"),
+            RouteDecision::Unlisted,
+            "one segment"
+        );
         assert_eq!(rules.decide(&id, Verb::Get, "/a/b/c"), RouteDecision::Unlisted);
+        assert_eq!(rules.decide(&id, Verb::Get, "/items/42/"), RouteDecision::NotCanonical);
+        assert_eq!(rules.decide(&id, Verb::Get, "/files/a//b"), RouteDecision::NotCanonical);
         assert_eq!(rules.decide(&id, Verb::Get, "/items"), RouteDecision::Unlisted);
         assert_eq!(rules.decide(&id, Verb::Get, "/other"), RouteDecision::Unlisted);
         // Case matters in paths, as in IAM resource ARNs.
@@ -869,7 +812,15 @@ mod tests {
             ),
             (
                 r#"{"routes":[{"route":"GET /a/b*","allow":"authenticated"}]}"#,
-                "character `*` is not allowed",
+                "`*` may only be the whole last segment",
+            ),
+            (
+                r#"{"routes":[{"route":"GET /a/*/b","allow":"authenticated"}]}"#,
+                "`*` may only be the whole last segment",
+            ),
+            (
+                r#"{"routes":[{"route":"GET /a/{rest+}/b","allow":"authenticated"}]}"#,
+                "may only be the last segment",
             ),
             (
                 r#"{"routes":[{"route":"GET /a?x=1","allow":"authenticated"}]}"#,
@@ -913,7 +864,11 @@ mod tests {
                 "routes[1]: `GET /a` duplicates `GET /a`",
             ),
             (
-                r#"{"routes":[{"route":"GET /a/{x}","allow":"authenticated"},{"route":"GET /a/*","allow":"authenticated"}]}"#,
+                r#"{"routes":[{"route":"GET /a/{x}","allow":"authenticated"},{"route":"GET /a/{y}","allow":"authenticated"}]}"#,
+                "duplicates",
+            ),
+            (
+                r#"{"routes":[{"route":"GET /a/{x+}","allow":"authenticated"},{"route":"GET /a/*","allow":"authenticated"}]}"#,
                 "duplicates",
             ),
             (
@@ -945,21 +900,10 @@ mod tests {
         assert!(e.0.starts_with("routes[1]: route `GET /bad/{`"), "{e}");
     }
 
-    #[test]
-    fn patterns_become_iam_globs() {
-        assert_eq!(PathPattern::parse("/").unwrap().glob(), "");
-        assert_eq!(PathPattern::parse("/a/{id}/b/*").unwrap().glob(), "a/*/b/*");
-        assert_eq!(PathPattern::parse("/a/{proxy+}").unwrap().glob(), "a/*");
-        assert_eq!(
-            PathPattern::parse("/v1/users:search").unwrap().glob(),
-            "v1/users:search"
-        );
-    }
-
     proptest! {
         /// A literal path always matches itself and nothing longer or shorter.
         #[test]
-        fn literal_paths_match_exactly(segs in proptest::collection::vec("[a-z0-9_.-]{1,8}", 1..5), extra in "[a-z]{1,4}") {
+        fn literal_paths_match_exactly(segs in proptest::collection::vec("[a-z0-9_-][a-z0-9_.-]{0,7}", 1..5), extra in "[a-z]{1,4}") {
             let path = format!("/{}", segs.join("/"));
             let p = PathPattern::parse(&path).unwrap();
             prop_assert!(p.matches(&path));

@@ -239,13 +239,61 @@ async fn most_restrictive_rule_holds_in_the_cached_policy() {
         Effect::Deny,
         "the broader allow does not leak"
     );
+    // An auditor's live call to the deeper route is allowed, with a policy for it alone: the
+    // Deny that keeps `GET /users/{id}` to one segment would refuse it.
     let auditor = bearer_for(&live(&["auditor"], "", ""));
-    let p = policy_of(
+    let live_call = policy_of(
+        &handler(&d, token_event(Some(&auditor), "GET", "/users/7/secrets"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(effect(&live_call, API, "GET", "/users/7/secrets"), Effect::Allow);
+    assert_eq!(
+        effect(&live_call, API, "GET", "/users/8/secrets"),
+        Effect::Deny,
+        "exactly that resource"
+    );
+    // A policy cached from another route refuses it: the documented false 403.
+    let cached = policy_of(
         &handler(&d, token_event(Some(&auditor), "GET", "/users/7"))
             .await
             .unwrap(),
     );
-    assert_eq!(effect(&p, API, "GET", "/users/7/secrets"), Effect::Allow);
+    assert_eq!(effect(&cached, API, "GET", "/users/7"), Effect::Allow);
+    assert_eq!(effect(&cached, API, "GET", "/users/7/secrets"), Effect::Deny);
+    let warnings = overlap_warnings(&Rules::from_json(RULES).unwrap());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`GET /users/{id}` reaches into `GET /users/{id}/secrets`")),
+        "{warnings:?}"
+    );
+}
+
+/// The examples of the route-matching issue, by name: a `{param}` is one segment, and a
+/// trailing slash never slips past a narrower rule, live or cached.
+#[tokio::test]
+async fn a_param_route_does_not_reach_deeper_paths_live_or_cached() {
+    let d = deps().await;
+    let member = bearer_for(&live(&["member"], "", ""));
+    for (method, path) in [
+        ("GET", "/users/7/secrets"),
+        ("GET", "/users/7/secrets/"),
+        ("GET", "/users/7/"),
+        ("GET", "/users//7"),
+        ("GET", "/users/./7"),
+        ("GET", "/users/7/%2e%2e/secrets"),
+        ("GET", "/users/7%2Fsecrets"),
+    ] {
+        let live_call = policy_of(&handler(&d, token_event(Some(&member), method, path)).await.unwrap());
+        assert_eq!(effect(&live_call, API, method, path), Effect::Deny, "live {path}");
+        let cached = policy_of(
+            &handler(&d, token_event(Some(&member), "GET", "/users/7"))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(effect(&cached, API, method, path), Effect::Deny, "cached {path}");
+    }
 }
 
 #[tokio::test]
@@ -641,17 +689,19 @@ proptest! {
         }
     }
 
-    /// A policy cached from one route answers every other route as a fresh decision would.
+    /// A policy cached from one route never allows what a fresh decision refuses, and the
+    /// live call's own policy is the fresh decision.
     #[test]
     fn cached_policy_agrees_with_fresh_decisions(
         groups in proptest::sample::subsequence(vec!["admin", "staff", "auditor"], 0..=3),
         team in prop_oneof![Just(""), Just("blue"), Just("red")],
         scope in prop_oneof![Just(""), Just("reports/read"), Just("openid reports/read")],
-        first in 0usize..8,
+        first in 0usize..10,
     ) {
-        const PROBES: [(&str, &str); 8] = [
+        const PROBES: [(&str, &str); 10] = [
             ("GET", "/auth/me"), ("POST", "/auth/logout"), ("GET", "/admin/users"), ("DELETE", "/teams/blue/reports"),
             ("GET", "/users/5"), ("GET", "/users/5/secrets"), ("GET", "/users/a/b/secrets"), ("POST", "/elsewhere"),
+            ("GET", "/users/5/secrets/"), ("GET", "/users//secrets"),
         ];
         let rt = runtime();
         let d = rt.block_on(deps());
@@ -663,8 +713,15 @@ proptest! {
         let caller = AuthorizerContext::from_fields(&fields).unwrap();
         for (m, p) in PROBES {
             let fresh = d.rules().decide(&caller, Verb::parse(m).unwrap(), p);
-            let expected = if fresh == RouteDecision::Permitted { Effect::Allow } else { Effect::Deny };
-            prop_assert_eq!(effect(&policy, API, m, p), expected, "{} {} after caching {} {}", m, p, m0, p0);
+            // Never more permissive than the live decision...
+            if effect(&policy, API, m, p) == Effect::Allow {
+                prop_assert_eq!(fresh, RouteDecision::Permitted, "{} {} after caching {} {}", m, p, m0, p0);
+            }
+            // ...and the live call's own policy is the live decision.
+            if (m, p) == (m0, p0) {
+                let expected = if fresh == RouteDecision::Permitted { Effect::Allow } else { Effect::Deny };
+                prop_assert_eq!(effect(&policy, API, m, p), expected, "live {} {}", m, p);
+            }
         }
     }
 }
@@ -802,4 +859,95 @@ async fn the_policy_cache_stays_bounded() {
     let first = "arn:aws:execute-api:eu-west-1:123456789012:abc123/s0";
     let p = cached_policy(&d, token_event_at(&admin, first, "GET", "/admin/users")).await;
     assert_eq!(effect(&p, first, "GET", "/admin/users"), Effect::Allow);
+}
+
+// ---------------------------------------------------------------- generated rule sets
+
+/// A route of a generated document: literal, `{param}`, `{param+}` and trailing-`*` segments
+/// over a small alphabet, so that routes overlap.
+fn arb_route() -> impl Strategy<Value = String> {
+    let segment = prop_oneof![Just("a"), Just("b"), Just("{p}")];
+    let tail = prop_oneof![Just(""), Just(""), Just("/{rest+}"), Just("/*")];
+    let method = prop_oneof![Just("GET"), Just("POST"), Just("ANY")];
+    (method, proptest::collection::vec(segment, 0..4), tail).prop_map(|(m, segs, tail)| {
+        let path = format!("/{}{tail}", segs.join("/"));
+        let path = if path.starts_with("//") {
+            path[1..].to_owned()
+        } else {
+            path
+        };
+        format!("{m} {path}")
+    })
+}
+
+/// A probe path, canonical or not: `//`, trailing `/`, `.`, `..`, `%2F`, empty and very long
+/// segments.
+fn arb_probe() -> impl Strategy<Value = (&'static str, String)> {
+    let long = "l".repeat(300);
+    let segment = prop_oneof![
+        Just("a".to_owned()),
+        Just("b".to_owned()),
+        Just("c".to_owned()),
+        Just(String::new()),
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        Just("a%2Fb".to_owned()),
+        Just(long),
+    ];
+    (
+        prop_oneof![Just("GET"), Just("POST")],
+        proptest::collection::vec(segment, 0..5),
+        any::<bool>(),
+    )
+        .prop_map(|(m, segs, slash)| (m, format!("/{}{}", segs.join("/"), if slash { "/" } else { "" })))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// For generated rule sets, callers and probes: no probe is allowed by a policy cached from
+    /// any other probe of the same caller when the live decision refuses it, and every live
+    /// call's own policy is the live decision.
+    #[test]
+    fn no_cached_policy_is_more_permissive_than_the_live_decision(
+        routes in proptest::collection::vec((arb_route(), any::<bool>()), 1..6),
+        in_group in any::<bool>(),
+        probes in proptest::collection::vec(arb_probe(), 1..7),
+    ) {
+        let mut doc_routes = Vec::new();
+        for (route, needs_group) in &routes {
+            doc_routes.push(if *needs_group {
+                json!({"route": route, "groups": ["g1"]})
+            } else {
+                json!({"route": route, "allow": "authenticated"})
+            });
+        }
+        let doc = json!({"routes": doc_routes}).to_string();
+        // Generated routes can repeat a shape: such documents are refused at load, skip them.
+        prop_assume!(Rules::from_json(&doc).is_ok());
+        let rt = runtime();
+        let d = rt.block_on(async {
+            let f = FakeFetcher::serving(JWKS_URL, testkit::jwks_of(&[key(0)]));
+            let d = AuthorizerDeps::new(config(&doc, ResponseMode::Policy), f);
+            d.hydrate().await.unwrap();
+            d
+        });
+        let groups: &[&str] = if in_group { &["g1"] } else { &[] };
+        let auth = bearer_for(&live(groups, "", ""));
+        let caller = d.rules().context(&rt.block_on(d.verifier.verify(&auth["Bearer ".len()..])).unwrap());
+        for (m0, p0) in &probes {
+            let out = rt.block_on(handler(&d, token_event(Some(&auth), m0, p0))).unwrap();
+            let policy = policy_of(&out);
+            for (m, p) in &probes {
+                let fresh = d.rules().decide(&caller, Verb::parse(m).unwrap(), p);
+                if effect(&policy, API, m, p) == Effect::Allow {
+                    prop_assert_eq!(fresh, RouteDecision::Permitted, "{} {} after caching {} {} under {}", m, p, m0, p0, doc);
+                }
+                if (m, p) == (m0, p0) {
+                    let expected = if fresh == RouteDecision::Permitted { Effect::Allow } else { Effect::Deny };
+                    prop_assert_eq!(effect(&policy, API, m, p), expected, "live {} {} under {}", m, p, doc);
+                }
+            }
+        }
+    }
 }
