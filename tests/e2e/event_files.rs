@@ -21,6 +21,8 @@ const ACCOUNT_EVENTS: &[(&str, u16)] = &[
     ("list_users.json", 200),
     ("list_users.forbidden.json", 403),
     ("list_users.bad-limit.json", 400),
+    ("admin_users.json", 200),
+    ("admin_users.forbidden.json", 403),
 ];
 
 fn events_dir() -> &'static Path {
@@ -59,6 +61,7 @@ fn every_event_file_is_exercised() {
         .iter()
         .map(|(f, _)| *f)
         .chain(crate::authorizer_events::AUTHORIZER_EVENTS.iter().map(|(f, _)| *f))
+        .chain(crate::trigger_events::TRIGGER_EVENTS.iter().copied())
         .collect();
     for file in &files {
         assert!(exercised.contains(&file.as_str()), "{file} is not fed to any handler");

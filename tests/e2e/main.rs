@@ -5,7 +5,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod account_journey;
+mod admin_journey;
 mod authorizer_events;
 mod bad_input;
 mod dependency_boundaries;
 mod event_files;
+mod trigger_events;

@@ -162,6 +162,35 @@ impl TestApp {
         .await
     }
 
+    /// Any method, with a bearer token and an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![("authorization", auth.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let bytes = body.map(Value::to_string).unwrap_or_default();
+        self.send(method, path, &headers, bytes).await
+    }
+
+    /// The emulator's Cognito, for what a test sets up outside the API.
+    pub fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
+        local_gateway::seed::emulator_client(&self.stack.emulator_url)
+    }
+
+    /// Sets a user's password as permanent, so they can sign in without a challenge.
+    pub async fn set_permanent_password(&self, username: &str, password: &str) {
+        self.cognito()
+            .admin_set_user_password()
+            .user_pool_id(&self.stack.pool.user_pool_id)
+            .username(username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("AdminSetUserPassword");
+    }
+
     /// GETs with a bearer token.
     pub async fn get_with_token(&self, path: &str, token: &str) -> TestResponse {
         let auth = format!("Bearer {token}");

@@ -27,6 +27,7 @@ use crate::cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider}
 pub mod cognito;
 pub mod errors;
 
+pub mod admin_users;
 pub mod list_users;
 pub mod logout;
 pub mod me;

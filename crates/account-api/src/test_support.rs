@@ -21,6 +21,7 @@ pub(crate) fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<Co
         user_pool_id: POOL_ID.into(),
         client_id: CLIENT_ID.into(),
         client_secret: client_secret.map(|s| SecretString::from(s.to_owned())),
+        team_attribute: "custom:team".into(),
     };
     let attributes = AttributeAllowList::new(["name".to_owned()]).expect("allow-list");
     AccountApi::new(CognitoIdentityProvider::new(client, settings), attributes)
@@ -71,4 +72,46 @@ where
         .http_status(400, Some(cognito_error(code, message)))
         .repeatedly()
         .build()
+}
+
+/// A request as API Gateway hands it to a function behind the authorizer: the route, the path
+/// parameters and the caller's context.
+pub(crate) fn routed(
+    method: &str,
+    resource: &str,
+    path_parameters: &[(&str, &str)],
+    body: Option<&str>,
+    caller_sub: &str,
+    groups: &str,
+) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    use lambda_http::request::RequestContext;
+    let mut builder = lambda_http::http::Request::builder().method(method).uri(resource);
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    }
+    let request = builder
+        .body(body.map_or(Body::Empty, |b| Body::Text(b.to_owned())))
+        .expect("request");
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.http_method = method.parse().expect("method");
+    context.resource_path = Some(resource.to_owned());
+    let caller = auth_contract::AuthorizerContext {
+        sub: caller_sub.to_owned(),
+        username: "root".to_owned(),
+        groups: groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
+        roles: groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
+        token_use: "access".to_owned(),
+        ..Default::default()
+    };
+    context.authorizer.fields = caller.to_fields();
+    request
+        .with_request_context(RequestContext::ApiGatewayV1(context))
+        .with_path_parameters(
+            path_parameters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
 }

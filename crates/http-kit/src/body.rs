@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use auth_contract::bearer::{BearerError, single_bearer_token};
 use http::{HeaderMap, header};
-use lambda_http::{Body, Request};
+use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
 use crate::inputs::AccessToken;
@@ -144,6 +144,50 @@ impl JsonFields {
         }
     }
 
+    /// An optional array of strings, each validated into `T`; a bad entry is reported as
+    /// `name[index]`.
+    pub fn optional_list<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<Vec<T>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let source = format!("{name}[{i}]");
+                    match item {
+                        Value::String(s) => {
+                            if let Some(v) = self.validate(&source, s) {
+                                out.push(v);
+                            }
+                        }
+                        _ => self.reject(&source, "must be a string"),
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                self.reject(name, "must be an array of strings");
+                None
+            }
+        }
+    }
+
+    /// A field that must be present and may be `null` (`{"team": null}` clears a team):
+    /// `Some(None)` for `null`, `None` when rejected.
+    pub fn required_nullable<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<Option<T>> {
+        match self.map.remove(name) {
+            None => {
+                self.reject(name, "is required (null to clear it)");
+                None
+            }
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => self.validate(name, s).map(Some),
+            Some(_) => {
+                self.reject(name, "must be a string or null");
+                None
+            }
+        }
+    }
+
     /// Rejects fields nobody asked for (a misspelt `userName` must not pass silently), then
     /// answers every collected error at once, or the value `build` makes of the parsed fields.
     ///
@@ -157,6 +201,52 @@ impl JsonFields {
             return Err(ApiError::Validation(self.errors));
         }
         build().ok_or_else(|| ApiError::validation("body", "is incomplete"))
+    }
+}
+
+/// A path parameter (`{username}`), percent-decoded once and validated into `T`; a missing or
+/// invalid one is a 400 naming it.
+pub fn path_parameter<T: TryFrom<String, Error = String>>(request: &Request, name: &str) -> Result<T, ApiError> {
+    let raw = request
+        .path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .ok_or_else(|| ApiError::validation(name, "is required in the path"))?;
+    let decoded =
+        percent_decode(raw).ok_or_else(|| ApiError::validation(name, "is not valid percent-encoded UTF-8"))?;
+    T::try_from(decoded).map_err(|message| ApiError::validation(name, message))
+}
+
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The route a request came in on: its method and API Gateway resource (`/admin/users/{username}`),
+/// from the REST request context or the HTTP API route key.
+pub fn route(request: &Request) -> Option<(http::Method, String)> {
+    use lambda_http::request::RequestContext;
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV1(ctx) => Some((ctx.http_method.clone(), ctx.resource_path.clone()?)),
+        RequestContext::ApiGatewayV2(ctx) => {
+            let key = ctx.route_key.as_deref()?;
+            let (method, resource) = key.split_once(' ')?;
+            Some((method.parse().ok()?, resource.to_owned()))
+        }
+        #[allow(unreachable_patterns)] // other variants exist when more lambda_http features are on
+        _ => None,
     }
 }
 
@@ -257,6 +347,49 @@ mod tests {
         sources.sort();
         assert_eq!(status, 400);
         assert_eq!(sources, ["password", "userName", "username"]);
+    }
+
+    #[test]
+    fn lists_and_nullable_fields() {
+        let mut fields = json_object(&request(
+            Some("application/json"),
+            r#"{"groups": ["admin", 7, "a b"], "team": null, "other": "x"}"#,
+        ))
+        .unwrap();
+        let groups = fields.optional_list::<Username>("groups").unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            fields.required_nullable::<Username>("team").map(|t| t.is_none()),
+            Some(true)
+        );
+        assert!(fields.required_nullable::<Username>("missing").is_none());
+        let (_, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
+        sources.sort();
+        assert_eq!(sources, ["groups[1]", "groups[2]", "missing", "other"]);
+    }
+
+    #[test]
+    fn path_parameters_are_decoded_once_and_validated() {
+        use std::collections::HashMap;
+        let with = |value: &str| {
+            http::Request::builder()
+                .body(Body::Empty)
+                .unwrap()
+                .with_path_parameters(HashMap::from([("username".to_owned(), value.to_owned())]))
+        };
+        let name: Username = path_parameter(&with("ada%40example.com"), "username").unwrap();
+        assert_eq!(name.as_str(), "ada@example.com");
+        let twice: Username = path_parameter(&with("a%2540b"), "username").unwrap();
+        assert_eq!(twice.as_str(), "a%40b", "decoded once only");
+        for bad in ["a%20b", "%zz", "%", "%ff%fe"] {
+            let err = path_parameter::<Username>(&with(bad), "username").unwrap_err();
+            assert_eq!(err.problem().errors[0].source, "username", "{bad}");
+        }
+        let missing = http::Request::builder().body(Body::Empty).unwrap();
+        assert_eq!(
+            path_parameter::<Username>(&missing, "username").unwrap_err().status(),
+            400
+        );
     }
 
     #[test]

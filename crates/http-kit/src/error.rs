@@ -78,9 +78,16 @@ pub enum ApiError {
     /// No such user, where the route may say so.
     #[error("user not found")]
     UserNotFound,
+    /// No such group.
+    #[error("group not found")]
+    GroupNotFound,
     /// Verify-account on a verified account.
     #[error("account already confirmed")]
     AlreadyConfirmed,
+    /// An administrator would lock themselves out (removing their own admin membership,
+    /// disabling or signing out themselves).
+    #[error("self lockout refused")]
+    SelfLockout,
     /// The username is taken.
     #[error("username exists")]
     UsernameExists,
@@ -216,7 +223,13 @@ impl ApiError {
             Self::PasswordResetRequired => (S::FORBIDDEN, "PasswordResetRequired", "A password reset is required"),
             Self::Forbidden(_) => (S::FORBIDDEN, "Forbidden", "Forbidden"),
             Self::UserNotFound => (S::NOT_FOUND, "UserNotFound", "User not found"),
+            Self::GroupNotFound => (S::NOT_FOUND, "GroupNotFound", "Group not found"),
             Self::AlreadyConfirmed => (S::CONFLICT, "AlreadyConfirmed", "The account is already verified"),
+            Self::SelfLockout => (
+                S::CONFLICT,
+                "SelfLockout",
+                "An administrator cannot lock themselves out",
+            ),
             Self::UsernameExists => (S::CONFLICT, "UsernameExists", "The username is taken"),
             Self::AliasExists => (S::CONFLICT, "AliasExists", "The email is already in use"),
             Self::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "PayloadTooLarge", "The request body is too large"),
@@ -263,7 +276,11 @@ impl ApiError {
             Self::PasswordResetRequired => "The password must be reset before signing in.".into(),
             Self::Forbidden(_) => "The caller is not allowed to do this.".into(),
             Self::UserNotFound => "No such user.".into(),
+            Self::GroupNotFound => "No such group.".into(),
             Self::AlreadyConfirmed => "This account is already verified; sign in instead.".into(),
+            Self::SelfLockout => {
+                "Administrators cannot remove their own admin membership, disable or sign out themselves here; ask another administrator.".into()
+            }
             Self::UsernameExists => "An account with this username already exists.".into(),
             Self::AliasExists => "An account with this email already exists.".into(),
             Self::PayloadTooLarge { limit } => format!("The request body must be at most {limit} bytes."),

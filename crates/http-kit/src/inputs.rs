@@ -71,6 +71,56 @@ impl Email {
     }
 }
 
+/// A team name: 1 to 64 letters, digits, `-` or `_`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team(String);
+
+impl TryFrom<String> for Team {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        let ok = (1..=64).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(value))
+        } else {
+            Err("must be 1 to 64 letters, digits, `-` or `_`".into())
+        }
+    }
+}
+
+impl Team {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A user pool group name: 1 to 128 characters, no white space or control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName(String);
+
+impl TryFrom<String> for GroupName {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        if !char_count_between(&value, 1, 128) {
+            return Err("must be 1 to 128 characters".into());
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces or control characters".into());
+        }
+        Ok(Self(value))
+    }
+}
+
+impl GroupName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! secret_newtype {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
@@ -167,6 +217,16 @@ mod tests {
         assert!(!ok::<Username>("ada lovelace"));
         assert!(!ok::<Username>("ada\u{0}"));
         assert!(!ok::<Username>("tab\there"));
+    }
+
+    #[test]
+    fn teams_and_groups() {
+        assert!(ok::<Team>("blue") && ok::<Team>("Team_2-b") && ok::<Team>(&"t".repeat(64)));
+        for bad in ["", "a b", "a/b", "é", "a.b", &"t".repeat(65)] {
+            assert!(!ok::<Team>(bad), "{bad}");
+        }
+        assert!(ok::<GroupName>("admin") && ok::<GroupName>("ops.eu-west"));
+        assert!(!ok::<GroupName>("") && !ok::<GroupName>("a b") && !ok::<GroupName>(&"g".repeat(129)));
     }
 
     #[test]

@@ -196,6 +196,7 @@ fn deps() -> &'static AuthorizerDeps {
             jwks: JwksSettings::default(),
             rules: Rules::project_default().unwrap(),
             response: ResponseMode::Policy,
+            token_customization: None,
         };
         let d = AuthorizerDeps::new(config, Arc::new(StaticJwks));
         runtime().block_on(d.hydrate()).unwrap();

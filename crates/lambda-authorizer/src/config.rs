@@ -65,6 +65,9 @@ pub struct AuthorizerConfig {
     pub rules: Rules,
     /// Policy or simple answers for HTTP API events.
     pub response: ResponseMode,
+    /// Whether a pre token generation trigger puts the team claim in access tokens
+    /// (`TOKEN_CUSTOMIZATION=on|off`, set by the template); `None` when not said.
+    pub token_customization: Option<bool>,
 }
 
 const MAX_LEEWAY_SECONDS: u64 = 300;
@@ -138,7 +141,34 @@ impl AuthorizerConfig {
             jwks,
             rules,
             response: env.parsed("AUTHORIZER_RESPONSE", ResponseMode::Policy)?,
+            token_customization: match env.optional("TOKEN_CUSTOMIZATION").as_deref() {
+                None => None,
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                Some(other) => {
+                    return Err(invalid(
+                        "TOKEN_CUSTOMIZATION",
+                        format!("expected `on` or `off`, got `{other}`"),
+                    ));
+                }
+            },
         })
+    }
+
+    /// What an operator should know about this configuration, logged once at cold start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let uses_teams = self.rules.routes().iter().any(|r| match &r.access {
+            crate::rules::Access::Require(c) => !c.teams.is_empty(),
+            crate::rules::Access::Authenticated => false,
+        });
+        if uses_teams && self.token_use == TokenUse::Access && self.token_customization == Some(false) {
+            warnings.push(format!(
+                "rules use teams, but no pre token generation trigger puts `{}` in access tokens: every team rule will deny (attach the trigger, or set TOKEN_USE=id)",
+                self.rules.team_claim()
+            ));
+        }
+        warnings
     }
 }
 
@@ -377,6 +407,26 @@ mod tests {
         let c = AuthorizerConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
         assert_eq!(c.rules.routes().len(), 1);
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn team_rules_without_the_trigger_are_warned_about() {
+        let teams = r#"{"routes":[{"route":"GET /r","teams":["blue"]}]}"#;
+        let c = |extra: &[(&'static str, &'static str)]| {
+            AuthorizerConfig::from_env(&env(&with(&[&[("AUTH_RULES", teams)][..], extra].concat()))).unwrap()
+        };
+        assert_eq!(c(&[("TOKEN_CUSTOMIZATION", "off")]).warnings().len(), 1);
+        assert!(c(&[("TOKEN_CUSTOMIZATION", "on")]).warnings().is_empty());
+        assert!(c(&[]).warnings().is_empty(), "not said: no guess");
+        assert!(
+            c(&[("TOKEN_CUSTOMIZATION", "off"), ("TOKEN_USE", "id")])
+                .warnings()
+                .is_empty(),
+            "id tokens carry it"
+        );
+        let no_teams = AuthorizerConfig::from_env(&env(&with(&[("TOKEN_CUSTOMIZATION", "off")]))).unwrap();
+        assert!(no_teams.warnings().is_empty());
+        assert!(AuthorizerConfig::from_env(&env(&with(&[("TOKEN_CUSTOMIZATION", "yes")]))).is_err());
     }
 
     #[test]

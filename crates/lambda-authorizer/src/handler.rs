@@ -61,6 +61,9 @@ pub enum InitError {
 impl AuthorizerDeps {
     /// With any JWKS fetcher (a fake in tests).
     pub fn new(config: AuthorizerConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        for warning in config.warnings() {
+            tracing::warn!(%warning, "authorizer configuration");
+        }
         let verifier = VerifierConfig {
             pools: config.pools,
             token_use: config.token_use,

@@ -41,18 +41,8 @@ use serde_json::Value;
 pub use crate::path::PathPattern;
 use crate::path::is_canonical;
 
-/// The project's default document; `infra/auth-rules.json` holds the same text.
-pub const DEFAULT_RULES_JSON: &str = r#"{
-  "version": 1,
-  "roleClaim": "cognito:groups",
-  "teamClaim": "custom:team",
-  "routes": [
-    { "route": "GET /auth/me", "allow": "authenticated", "description": "The caller's own profile" },
-    { "route": "POST /auth/logout", "allow": "authenticated", "description": "Sign out everywhere" },
-    { "route": "GET /admin/users", "groups": ["admin"], "description": "User administration" }
-  ]
-}
-"#;
+/// The project's default document: `infra/auth-rules.json`, which the template inlines too.
+pub const DEFAULT_RULES_JSON: &str = include_str!("../../../infra/auth-rules.json");
 
 /// The role claim when the document names none.
 pub const DEFAULT_ROLE_CLAIM: &str = "cognito:groups";
@@ -586,8 +576,6 @@ mod tests {
         let rules = Rules::project_default().unwrap();
         assert_eq!(rules.role_claim(), "cognito:groups");
         assert_eq!(rules.team_claim(), "custom:team");
-        let shipped = include_str!("../../../infra/auth-rules.json");
-        assert_eq!(Rules::from_json(shipped).unwrap(), rules);
         let nobody = AuthorizerContext::default();
         assert_eq!(rules.decide(&nobody, Verb::Get, "/auth/me"), RouteDecision::Permitted);
         assert!(matches!(

@@ -184,6 +184,7 @@ impl Gateway {
             Function::Logout => account_api::logout::handler(&self.api, request).await,
             Function::Me => account_api::me::handler(&self.api, request).await,
             Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
+            Function::AdminUsers => account_api::admin_users::handler(&self.api, request).await,
         };
         match result {
             Ok(response) => response,

@@ -22,11 +22,13 @@ pub enum Function {
     Me,
     /// `functions/list_users`.
     ListUsers,
+    /// `functions/admin_users`.
+    AdminUsers,
 }
 
 impl Function {
     /// Every function with a route.
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::SignUp,
         Function::VerifyAccount,
         Function::SignIn,
@@ -34,6 +36,7 @@ impl Function {
         Function::Logout,
         Function::Me,
         Function::ListUsers,
+        Function::AdminUsers,
     ];
 
     /// The crate (and binary) name.
@@ -46,6 +49,7 @@ impl Function {
             Function::Logout => "logout",
             Function::Me => "me",
             Function::ListUsers => "list_users",
+            Function::AdminUsers => "admin_users",
         }
     }
 

@@ -108,6 +108,7 @@ impl LocalStack {
             user_pool_id: pool.user_pool_id.clone(),
             client_id: pool.client_id.clone(),
             client_secret: None,
+            team_attribute: "custom:team".into(),
         };
         let endpoint = emulator_url.clone();
         let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {

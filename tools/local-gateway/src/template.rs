@@ -248,14 +248,77 @@ mod tests {
                 "POST /auth/refresh"
             ]
         );
-        let protected: Vec<String> = api
+        // Every protected route has its rule, and every rule a protected route.
+        let mut protected: Vec<String> = api
             .routes
             .iter()
             .filter(|r| r.protected)
             .map(|r| format!("{} {}", r.method, r.path))
             .collect();
-        assert_eq!(protected, ["POST /auth/logout", "GET /auth/me", "GET /admin/users"]);
-        assert!(api.auth_rules.is_some_and(|rules| rules.contains("/admin/users")));
+        let rules = lambda_authorizer::rules::Rules::from_json(&api.auth_rules.expect("AUTH_RULES")).expect("rules");
+        let mut ruled: Vec<String> = rules.routes().iter().map(|r| r.route.clone()).collect();
+        protected.sort();
+        ruled.sort();
+        assert_eq!(protected, ruled, "protected routes and the authorizer's rules differ");
+    }
+
+    fn raw_template() -> Value {
+        let text = std::fs::read_to_string(default_path()).expect("template");
+        serde_norway::from_str(&text).expect("YAML")
+    }
+
+    #[test]
+    fn triggers_have_no_route_and_are_wired_to_the_pool() {
+        let template = raw_template();
+        let trigger = &template["Resources"]["PreTokenGenerationFunction"]["Properties"];
+        assert_eq!(trigger["CodeUri"].as_str(), Some("../functions/pre_token_generation"));
+        assert!(trigger.get("Events").is_none(), "a trigger has no route");
+        let api = project_template();
+        assert!(api.function_crates.iter().any(|c| c == "pre_token_generation"));
+        assert!(
+            api.routes
+                .iter()
+                .all(|r| r.function.crate_name() != "pre_token_generation")
+        );
+        let pool = &template["Resources"]["UserPool"]["Properties"];
+        let config = serde_norway::to_string(&pool["LambdaConfig"]).expect("YAML");
+        assert!(
+            config.contains("PreTokenGenerationFunction") && config.contains("V2_0"),
+            "{config}"
+        );
+        let permission = &template["Resources"]["PreTokenGenerationPermission"]["Properties"];
+        assert_eq!(permission["Principal"].as_str(), Some("cognito-idp.amazonaws.com"));
+    }
+
+    #[test]
+    fn no_app_client_may_write_an_attribute_the_trigger_copies() {
+        let template = raw_template();
+        let copied: Vec<String> = template["Resources"]["PreTokenGenerationFunction"]["Properties"]["Environment"]
+            ["Variables"]["TOKEN_CLAIM_ATTRIBUTES"]
+            .as_str()
+            .expect("TOKEN_CLAIM_ATTRIBUTES")
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .collect();
+        assert!(copied.contains(&"custom:team".to_owned()));
+        let resources = template["Resources"].as_mapping().expect("Resources");
+        let clients: Vec<&Value> = resources
+            .values()
+            .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::Cognito::UserPoolClient"))
+            .collect();
+        assert!(!clients.is_empty());
+        for client in clients {
+            let writable = client["Properties"]
+                .get("WriteAttributes")
+                .and_then(Value::as_sequence)
+                .expect("every app client lists its WriteAttributes (the default is all)");
+            for attribute in &copied {
+                assert!(
+                    !writable.iter().any(|w| w.as_str() == Some(attribute.as_str())),
+                    "{attribute} is writable by an app client"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,14 +7,17 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType, MessageActionType,
+};
 use http_kit::inputs::{AccessToken, ConfirmationCode, Password, RefreshToken, Username};
+use http_kit::inputs::{GroupName, Team};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
 use super::{
-    CodeDelivery, CognitoSettings, IdentityProvider, IdpError, SignInOutcome, SignUpInput, SignUpOutcome, Tokens,
-    UserPage, UserProfile, UserSummary, secret_hash,
+    AdminUser, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, NewUser, SignInOutcome, SignUpInput,
+    SignUpOutcome, Tokens, UserPage, UserProfile, UserSummary, secret_hash,
 };
 
 /// Bounds on every Cognito call, so a slow or unreachable endpoint ends in a 503 well before
@@ -256,12 +259,7 @@ impl IdentityProvider for CognitoIdentityProvider {
         let mut groups = vec![Vec::new(); output.users().len()];
         while let Some(joined) = lookups.join_next().await {
             let (index, result) = joined.map_err(|e| IdpError::Unexpected(e.to_string()))?;
-            let names = result
-                .map_err(IdpError::from_sdk)?
-                .groups()
-                .iter()
-                .filter_map(|g| g.group_name().map(str::to_owned))
-                .collect();
+            let names = group_names(result.map_err(IdpError::from_sdk)?.groups());
             if let Some(slot) = groups.get_mut(index) {
                 *slot = names;
             }
@@ -291,6 +289,202 @@ impl IdentityProvider for CognitoIdentityProvider {
     fn requires_username_for_refresh(&self) -> bool {
         self.settings.client_secret.is_some()
     }
+
+    #[instrument(skip_all, fields(username = user.username.as_str()))]
+    async fn admin_create_user(&self, user: &NewUser) -> Result<AdminUser, IdpError> {
+        let mut request = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(user.username.as_str())
+            .user_attributes(attribute("email", user.email.as_str())?)
+            .user_attributes(attribute("email_verified", "true")?);
+        if let Some(team) = &user.team {
+            request = request.user_attributes(attribute(&self.settings.team_attribute, team.as_str())?);
+        }
+        if let Some(password) = &user.temporary_password {
+            // The administrator hands the password over: no invitation.
+            request = request
+                .temporary_password(password.expose_secret())
+                .message_action(MessageActionType::Suppress);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        let created = output
+            .user()
+            .ok_or_else(|| IdpError::Unexpected("AdminCreateUser answered without a user".into()))?;
+        let attributes = attributes_map(created.attributes());
+        Ok(self.admin_user(
+            created.username().unwrap_or(user.username.as_str()),
+            created.user_status().map(|s| s.as_str()),
+            created.enabled(),
+            &attributes,
+        ))
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_get_user(&self, username: &Username) -> Result<AdminUser, IdpError> {
+        let output = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        let attributes = attributes_map(output.user_attributes());
+        Ok(self.admin_user(
+            output.username(),
+            output.user_status().map(|s| s.as_str()),
+            output.enabled(),
+            &attributes,
+        ))
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_groups(&self, username: &Username) -> Result<Vec<String>, IdpError> {
+        let output = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(group_names(output.groups()))
+    }
+
+    #[instrument(skip_all, fields(group = group.as_str()))]
+    async fn group_exists(&self, group: &GroupName) -> Result<bool, IdpError> {
+        let result = self
+            .client
+            .get_group()
+            .user_pool_id(&self.settings.user_pool_id)
+            .group_name(group.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk);
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str(), group = group.as_str()))]
+    async fn admin_add_to_group(&self, username: &Username, group: &GroupName) -> Result<(), IdpError> {
+        self.client
+            .admin_add_user_to_group()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .group_name(group.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str(), group = group.as_str()))]
+    async fn admin_remove_from_group(&self, username: &Username, group: &GroupName) -> Result<(), IdpError> {
+        self.client
+            .admin_remove_user_from_group()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .group_name(group.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_set_team(&self, username: &Username, team: Option<&Team>) -> Result<(), IdpError> {
+        let attribute_name = &self.settings.team_attribute;
+        match team {
+            Some(team) => {
+                self.client
+                    .admin_update_user_attributes()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username.as_str())
+                    .user_attributes(attribute(attribute_name, team.as_str())?)
+                    .send()
+                    .await
+                    .map_err(IdpError::from_sdk)?;
+            }
+            None => {
+                self.client
+                    .admin_delete_user_attributes()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username.as_str())
+                    .user_attribute_names(attribute_name)
+                    .send()
+                    .await
+                    .map_err(IdpError::from_sdk)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str(), enabled))]
+    async fn admin_set_enabled(&self, username: &Username, enabled: bool) -> Result<(), IdpError> {
+        let pool = &self.settings.user_pool_id;
+        if enabled {
+            self.client
+                .admin_enable_user()
+                .user_pool_id(pool)
+                .username(username.as_str())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(IdpError::from_sdk)
+        } else {
+            self.client
+                .admin_disable_user()
+                .user_pool_id(pool)
+                .username(username.as_str())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(IdpError::from_sdk)
+        }
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_sign_out(&self, username: &Username) -> Result<(), IdpError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+}
+
+impl CognitoIdentityProvider {
+    fn admin_user(
+        &self,
+        username: &str,
+        status: Option<&str>,
+        enabled: bool,
+        attributes: &BTreeMap<String, String>,
+    ) -> AdminUser {
+        AdminUser {
+            username: username.to_owned(),
+            sub: attributes.get("sub").cloned().unwrap_or_default(),
+            status: status.map(str::to_owned),
+            enabled,
+            email: attributes.get("email").cloned(),
+            team: attributes.get(&self.settings.team_attribute).cloned(),
+        }
+    }
+}
+
+fn group_names(groups: &[aws_sdk_cognitoidentityprovider::types::GroupType]) -> Vec<String> {
+    groups
+        .iter()
+        .filter_map(|g| g.group_name().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]
@@ -305,6 +499,7 @@ mod tests {
             user_pool_id: "eu-west-1_x".into(),
             client_id: "client".into(),
             client_secret: None,
+            team_attribute: "custom:team".into(),
         }
     }
 

@@ -12,7 +12,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use http_kit::inputs::{AccessToken, ConfirmationCode, Email, Password, RefreshToken, Username};
+use http_kit::inputs::{AccessToken, ConfirmationCode, Email, GroupName, Password, RefreshToken, Team, Username};
 use secrecy::SecretString;
 
 pub use client::CognitoIdentityProvider;
@@ -178,6 +178,36 @@ pub struct UserPage {
     pub next_token: Option<String>,
 }
 
+/// An account an administrator creates.
+pub struct NewUser {
+    /// The sign-in name.
+    pub username: Username,
+    /// The email address (marked verified: an administrator vouches for it).
+    pub email: Email,
+    /// With it, no invitation is sent and the user must choose a new password at first
+    /// sign-in; without it, Cognito sends its invitation with a generated one.
+    pub temporary_password: Option<Password>,
+    /// The team attribute's value, if any.
+    pub team: Option<Team>,
+}
+
+/// A user as an administrator sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUser {
+    /// The user's name in the pool.
+    pub username: String,
+    /// The user's `sub`.
+    pub sub: String,
+    /// `CONFIRMED`, `FORCE_CHANGE_PASSWORD`...
+    pub status: Option<String>,
+    /// Whether the user may sign in.
+    pub enabled: bool,
+    /// The email attribute.
+    pub email: Option<String>,
+    /// The team attribute.
+    pub team: Option<String>,
+}
+
 /// The identity provider as the handlers see it. Each call maps the provider's failures into
 /// [`IdpError`]; the handler decides what the caller is told.
 pub trait IdentityProvider: Send + Sync {
@@ -223,4 +253,47 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Whether the client needs a username on refresh (it has a secret).
     fn requires_username_for_refresh(&self) -> bool;
+
+    /// Creates a user (AdminCreateUser).
+    fn admin_create_user(&self, user: &NewUser) -> impl Future<Output = Result<AdminUser, IdpError>> + Send;
+
+    /// A user by any of their names (AdminGetUser).
+    fn admin_get_user(&self, username: &Username) -> impl Future<Output = Result<AdminUser, IdpError>> + Send;
+
+    /// The user's groups (AdminListGroupsForUser).
+    fn admin_groups(&self, username: &Username) -> impl Future<Output = Result<Vec<String>, IdpError>> + Send;
+
+    /// Whether the pool has this group (GetGroup).
+    fn group_exists(&self, group: &GroupName) -> impl Future<Output = Result<bool, IdpError>> + Send;
+
+    /// Adds the user to a group; a member already is one.
+    fn admin_add_to_group(
+        &self,
+        username: &Username,
+        group: &GroupName,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Removes the user from a group; a non-member is left as is.
+    fn admin_remove_from_group(
+        &self,
+        username: &Username,
+        group: &GroupName,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Sets (AdminUpdateUserAttributes) or clears (AdminDeleteUserAttributes) the team.
+    fn admin_set_team(
+        &self,
+        username: &Username,
+        team: Option<&Team>,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Enables or disables sign-in (AdminEnableUser, AdminDisableUser).
+    fn admin_set_enabled(
+        &self,
+        username: &Username,
+        enabled: bool,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Signs the user out everywhere (AdminUserGlobalSignOut).
+    fn admin_sign_out(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
 }

@@ -3,8 +3,11 @@
 use auth_contract::config::{ConfigError, Env};
 use secrecy::SecretString;
 
-#[derive(Debug, Clone)]
+/// The team attribute when `TEAM_ATTRIBUTE` is unset.
+pub(crate) const DEFAULT_TEAM_ATTRIBUTE: &str = "custom:team";
+
 /// Settings of the app client.
+#[derive(Debug, Clone)]
 pub struct CognitoSettings {
     /// The pool's region.
     pub region: String,
@@ -14,6 +17,8 @@ pub struct CognitoSettings {
     pub client_id: String,
     /// Present when the app client has a secret: every call then carries a SECRET_HASH.
     pub client_secret: Option<SecretString>,
+    /// The user attribute that holds a user's team (`TEAM_ATTRIBUTE`, default `custom:team`).
+    pub team_attribute: String,
 }
 
 impl CognitoSettings {
@@ -35,6 +40,9 @@ impl CognitoSettings {
             user_pool_id,
             client_id: env.required("COGNITO_CLIENT_ID")?,
             client_secret: env.optional("COGNITO_CLIENT_SECRET").map(SecretString::from),
+            team_attribute: env
+                .optional("TEAM_ATTRIBUTE")
+                .unwrap_or_else(|| DEFAULT_TEAM_ATTRIBUTE.to_owned()),
         })
     }
 }

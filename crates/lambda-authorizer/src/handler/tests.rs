@@ -46,6 +46,7 @@ fn config(rules: &str, response: ResponseMode) -> AuthorizerConfig {
         jwks: testkit::settings(),
         rules: Rules::from_json(rules).unwrap(),
         response,
+        token_customization: None,
     }
 }
 
@@ -617,6 +618,9 @@ async fn each_denial_is_logged_once_with_its_reason_and_no_token() {
             .with_max_level(tracing::Level::TRACE)
             .finish();
         let guard = tracing::subscriber::set_default(subscriber);
+        // Other tests' threads may have registered these call sites while no subscriber wanted
+        // them; make sure this one is asked.
+        tracing::callsite::rebuild_interest_cache();
         let _ = handler(&d, token_event(Some(&auth), "GET", "/admin/users")).await;
         drop(guard);
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
