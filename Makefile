@@ -21,6 +21,9 @@ test: venv ## Formatting, lints, template lint, unit and end-to-end tests
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	# The function binaries the end-to-end log check runs (debug, and sign_in as deployed).
+	cargo build --workspace --bins --tests --locked
+	cargo build --release --locked -p sign_in
 	cargo test --workspace --locked
 
 fmt: ## Format the code
@@ -33,7 +36,7 @@ package: venv ## Build every function for arm64 into zips under target/lambda/ a
 	scripts/package.sh
 
 coldstart: venv ## Cold-start figures of every function (COLDSTART_RUNS, default 20; see BENCHMARKS.md)
-	cargo run --quiet -p coldstart
+	cargo run --quiet -p lambda-harness --bin coldstart
 
 clean-venv: ## Remove the virtual environment
 	rm -rf $(VENV)

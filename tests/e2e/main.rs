@@ -10,4 +10,5 @@ mod authorizer_events;
 mod bad_input;
 mod dependency_boundaries;
 mod event_files;
+mod secret_logs;
 mod trigger_events;

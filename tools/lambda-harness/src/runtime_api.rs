@@ -23,32 +23,44 @@ const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 const PREFIX: &str = "/2018-06-01/runtime/";
 
 /// One event for the function.
-pub(crate) struct Invocation {
-    pub(crate) request_id: String,
-    pub(crate) trace_id: String,
-    pub(crate) payload: Vec<u8>,
+pub struct Invocation {
+    /// The request id.
+    pub request_id: String,
+    /// The X-Ray trace header.
+    pub trace_id: String,
+    /// The event.
+    pub payload: Vec<u8>,
 }
 
 /// What the runtime did, and when the server saw it.
 #[derive(Debug)]
-pub(crate) enum Report {
+pub enum Report {
     /// `GET invocation/next` arrived: the runtime is idle and waiting.
     NextRequested(Instant),
     /// An event was handed out as the answer to `next`; its latency starts here.
     HandedOut(Instant),
+    /// The function posted its response.
     Response {
+        /// When.
         at: Instant,
+        /// The response.
         body: Bytes,
     },
+    /// The function posted an invocation error.
     Error {
+        /// The error document.
         body: Bytes,
     },
+    /// The function posted an init error.
     InitError {
+        /// The error document.
         body: Bytes,
     },
     /// A request this API does not know (a sign that the runtime and the harness disagree).
     Unknown {
+        /// The method.
         method: Method,
+        /// The path.
         path: String,
     },
 }
@@ -60,7 +72,7 @@ struct Shared {
 }
 
 /// The server for one function process; stopped when dropped.
-pub(crate) struct RuntimeApi {
+pub struct RuntimeApi {
     addr: SocketAddr,
     invocations: mpsc::Sender<Invocation>,
     reports: mpsc::UnboundedReceiver<Report>,
@@ -68,7 +80,8 @@ pub(crate) struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub(crate) async fn start(function_arn: String) -> std::io::Result<Self> {
+    /// Serves on a free loopback port.
+    pub async fn start(function_arn: String) -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let (invocations, queue) = mpsc::channel(1);
@@ -88,16 +101,17 @@ impl RuntimeApi {
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API`: host and port, no scheme.
-    pub(crate) fn address(&self) -> String {
+    pub fn address(&self) -> String {
         self.addr.to_string()
     }
 
     /// Queues an event; the pending (or next) `next` request answers with it.
-    pub(crate) async fn invoke(&self, invocation: Invocation) -> bool {
+    pub async fn invoke(&self, invocation: Invocation) -> bool {
         self.invocations.send(invocation).await.is_ok()
     }
 
-    pub(crate) async fn report(&mut self) -> Option<Report> {
+    /// The next thing the runtime did, as it happens.
+    pub async fn report(&mut self) -> Option<Report> {
         self.reports.recv().await
     }
 }

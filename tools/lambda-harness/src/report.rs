@@ -5,26 +5,34 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The figures of one cold start.
-pub(crate) struct Run {
-    pub(crate) init: Duration,
-    pub(crate) first_event: Duration,
+pub struct Run {
+    /// Spawn to first `next`.
+    pub init: Duration,
+    /// The first event's latency.
+    pub first_event: Duration,
     /// Median of the warm events of this cold start.
-    pub(crate) warm_event: Duration,
-    pub(crate) peak_rss_kib: u64,
+    pub warm_event: Duration,
+    /// `VmHWM` of the idle process.
+    pub peak_rss_kib: u64,
 }
 
 /// Everything measured for one function.
 #[derive(Default)]
-pub(crate) struct FunctionResult {
-    pub(crate) name: String,
-    pub(crate) binary_bytes: u64,
-    pub(crate) runs: Vec<Run>,
+pub struct FunctionResult {
+    /// The function.
+    pub name: String,
+    /// Its binary's size.
+    pub binary_bytes: u64,
+    /// Every completed run.
+    pub runs: Vec<Run>,
     /// Distinct answers seen (HTTP status, or the policy's effect for the authorizer).
-    pub(crate) answers: BTreeSet<String>,
-    pub(crate) failure: Option<String>,
+    pub answers: BTreeSet<String>,
+    /// Why it stopped, if it did.
+    pub failure: Option<String>,
 }
 
-pub(crate) fn median(mut values: Vec<Duration>) -> Duration {
+/// The median (the mean of the middle two for an even count).
+pub fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     let n = values.len();
     match n {
@@ -35,7 +43,7 @@ pub(crate) fn median(mut values: Vec<Duration>) -> Duration {
 }
 
 /// The value below which `p` per cent of the runs fall (nearest rank).
-pub(crate) fn percentile(mut values: Vec<Duration>, p: usize) -> Duration {
+pub fn percentile(mut values: Vec<Duration>, p: usize) -> Duration {
     values.sort();
     let rank = (values.len() * p).div_ceil(100);
     values.get(rank.saturating_sub(1)).copied().unwrap_or_default()
@@ -62,7 +70,7 @@ fn mb(bytes: u64) -> String {
 
 /// What a response says, briefly: the proxy response's status code, or the effects of an
 /// authorizer's policy.
-pub(crate) fn summarize_answer(body: &[u8]) -> String {
+pub fn summarize_answer(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
         return "not JSON".to_owned();
     };
@@ -86,15 +94,18 @@ pub(crate) fn summarize_answer(body: &[u8]) -> String {
 }
 
 impl FunctionResult {
-    pub(crate) fn init(&self) -> Duration {
+    /// Median init.
+    pub fn init(&self) -> Duration {
         median(self.runs.iter().map(|r| r.init).collect())
     }
-    pub(crate) fn peak_rss_bytes(&self) -> u64 {
+    /// Median peak RSS.
+    pub fn peak_rss_bytes(&self) -> u64 {
         median_u64(self.runs.iter().map(|r| r.peak_rss_kib).collect()) * 1024
     }
 }
 
-pub(crate) fn table(results: &[FunctionResult]) -> String {
+/// The markdown table of the results.
+pub fn table(results: &[FunctionResult]) -> String {
     let mut out = String::new();
     out.push_str(
         "| function | runs | init (spawn → first `next`) ms | init p90 ms | first event ms | warm event ms | peak RSS MB | binary MB (x86_64) | answers |\n",
@@ -125,7 +136,7 @@ pub(crate) fn table(results: &[FunctionResult]) -> String {
 }
 
 /// The targets, checked against the medians.
-pub(crate) fn verdicts(results: &[FunctionResult]) -> Vec<String> {
+pub fn verdicts(results: &[FunctionResult]) -> Vec<String> {
     const AUTHORIZER_INIT: Duration = Duration::from_millis(10);
     const AUTHORIZER_RSS: u64 = 16_000_000;
     const ACCOUNT_INIT: Duration = Duration::from_millis(30);
@@ -151,7 +162,7 @@ fn check(what: &str, ok: bool, value: &str, target: &str) -> String {
 }
 
 /// nproc, CPU model, kernel and load, so a reader can judge the figures.
-pub(crate) fn machine() -> String {
+pub fn machine() -> String {
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
@@ -170,7 +181,7 @@ pub(crate) fn machine() -> String {
 }
 
 /// Peak resident set size of a live process (`VmHWM`), in KiB.
-pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

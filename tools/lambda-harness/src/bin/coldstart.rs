@@ -12,12 +12,8 @@
 // A report tool: the report is its standard output.
 #![allow(clippy::print_stdout)]
 
-mod events;
-mod report;
-mod runtime_api;
-
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,13 +21,11 @@ use local_gateway::emulator::{self, Emulator};
 use local_gateway::seed::{self, DemoUser, REGION};
 use tokio::process::{Child, Command};
 
-use crate::events::EventSource;
-use crate::report::{FunctionResult, Run};
-use crate::runtime_api::{Invocation, Report, RuntimeApi};
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-const AUTHORIZER: &str = "authorizer";
+use lambda_harness::BoxError;
+use lambda_harness::deployment::{self, Deployment, Profile, discover_functions, lambda_env, workspace_root};
+use lambda_harness::events::EventSource;
+use lambda_harness::report::{self, FunctionResult, Run};
+use lambda_harness::runtime_api::{Invocation, Report, RuntimeApi};
 /// Longest wait for any one step of a run (init, an event) before the run counts as failed.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -80,133 +74,6 @@ impl Settings {
             extra_env,
         })
     }
-}
-
-fn workspace_root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.canonicalize().unwrap_or(root)
-}
-
-/// Every crate under `functions/`, in name order.
-fn discover_functions(root: &Path, only: Option<&[String]>) -> Result<Vec<String>, BoxError> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(root.join("functions"))? {
-        let entry = entry?;
-        if entry.path().join("Cargo.toml").is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
-    if let Some(only) = only {
-        if let Some(unknown) = only.iter().find(|name| !names.contains(name)) {
-            return Err(format!("COLDSTART_FUNCTIONS names `{unknown}`, which is not under functions/").into());
-        }
-        names.retain(|name| only.contains(name));
-    }
-    Ok(names)
-}
-
-/// `cargo build --release -p <each function>` in one invocation; returns each binary's path
-/// as cargo reports it.
-fn build(root: &Path, functions: &[String]) -> Result<HashMap<String, PathBuf>, BoxError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    command
-        .current_dir(root)
-        .args(["build", "--release", "--message-format=json-render-diagnostics"]);
-    for function in functions {
-        command.args(["-p", function]);
-    }
-    eprintln!("building {} release binaries", functions.len());
-    let output = command.stderr(Stdio::inherit()).output()?;
-    if !output.status.success() {
-        return Err(format!("cargo build --release failed ({})", output.status).into());
-    }
-    let mut binaries = HashMap::new();
-    for line in output.stdout.split(|b| *b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        let name = message.pointer("/target/name").and_then(serde_json::Value::as_str);
-        let executable = message.get("executable").and_then(serde_json::Value::as_str);
-        if let (Some(name), Some(executable)) = (name, executable)
-            && functions.iter().any(|f| f == name)
-        {
-            binaries.insert(name.to_owned(), PathBuf::from(executable));
-        }
-    }
-    if let Some(missing) = functions.iter().find(|f| !binaries.contains_key(*f)) {
-        return Err(format!("cargo built no binary named {missing}").into());
-    }
-    Ok(binaries)
-}
-
-/// What the functions are configured with besides Lambda's own variables.
-struct Deployment {
-    endpoint: String,
-    user_pool_id: String,
-    client_id: String,
-    auth_rules: Option<String>,
-}
-
-/// The environment Lambda gives a function (`provided.al2023`, 128 MB, JSON logs), plus the
-/// template's variables pointed at the emulator. Nothing is inherited from this process.
-fn lambda_env(function: &str, deployment: &Deployment) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = [
-        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
-        ("LANG", "en_US.UTF-8"),
-        ("TZ", ":UTC"),
-        ("_HANDLER", "bootstrap"),
-        ("AWS_REGION", REGION),
-        ("AWS_DEFAULT_REGION", REGION),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
-        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
-        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-        ("AWS_SESSION_TOKEN", "coldstart-session-token"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let pool = &deployment.user_pool_id;
-    env.extend([
-        ("AWS_LAMBDA_FUNCTION_NAME".to_owned(), function.to_owned()),
-        (
-            "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
-            format!("/aws/lambda/{function}"),
-        ),
-        (
-            "AWS_LAMBDA_LOG_STREAM_NAME".to_owned(),
-            "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef".to_owned(),
-        ),
-        ("COGNITO_USER_POOL_ID".to_owned(), pool.clone()),
-        ("COGNITO_CLIENT_ID".to_owned(), deployment.client_id.clone()),
-        (
-            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
-            deployment.endpoint.clone(),
-        ),
-    ]);
-    if function == AUTHORIZER {
-        env.extend([
-            (
-                "COGNITO_JWKS_URL".to_owned(),
-                format!("{}/{pool}/.well-known/jwks.json", deployment.endpoint),
-            ),
-            (
-                "COGNITO_ISSUER".to_owned(),
-                format!("https://cognito-idp.{REGION}.amazonaws.com/{pool}"),
-            ),
-            // The template's value for the authorizer.
-            ("TOKEN_USE".to_owned(), "access".to_owned()),
-        ]);
-        if let Some(rules) = &deployment.auth_rules {
-            env.push(("AUTH_RULES".to_owned(), rules.clone()));
-        }
-    }
-    env
 }
 
 /// The next thing the runtime did; an error when the process exits or goes quiet.
@@ -359,6 +226,7 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
         user_pool_id: pool.user_pool_id.clone(),
         client_id: pool.client_id.clone(),
         auth_rules: api.auth_rules,
+        log_level: "INFO".into(),
     };
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let events = EventSource::new(client, pool, &root.join("events"), &names).await?;
@@ -414,7 +282,8 @@ fn run() -> Result<bool, BoxError> {
     let settings = Settings::from_env()?;
     let root = workspace_root();
     let names = discover_functions(&root, settings.only.as_deref())?;
-    let binaries = build(&root, &names)?;
+    eprintln!("building {} release binaries", names.len());
+    let binaries = deployment::build(&root, &names, Profile::Release)?;
     let functions: Vec<Function> = names
         .iter()
         .filter_map(|name| {
@@ -451,6 +320,7 @@ fn run() -> Result<bool, BoxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_harness::events;
 
     #[test]
     fn every_function_has_an_event_file() {
@@ -461,38 +331,5 @@ mod tests {
             let path = root.join("events").join(events::file_name(&function));
             assert!(path.is_file(), "{} is missing", path.display());
         }
-    }
-
-    #[test]
-    fn the_authorizer_gets_its_jwks_issuer_and_rules() {
-        let deployment = Deployment {
-            endpoint: "http://127.0.0.1:5000".into(),
-            user_pool_id: "us-east-1_abc".into(),
-            client_id: "client".into(),
-            auth_rules: Some("{}".into()),
-        };
-        let env: HashMap<String, String> = lambda_env(AUTHORIZER, &deployment).into_iter().collect();
-        assert_eq!(
-            env["COGNITO_JWKS_URL"],
-            "http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json"
-        );
-        assert_eq!(
-            env["COGNITO_ISSUER"],
-            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
-        );
-        assert_eq!(env["AUTH_RULES"], "{}");
-        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
-        let me: HashMap<String, String> = lambda_env("me", &deployment).into_iter().collect();
-        assert!(!me.contains_key("AUTH_RULES"));
-        assert_eq!(
-            me["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
-            "http://127.0.0.1:5000"
-        );
-    }
-
-    #[test]
-    fn unknown_functions_are_refused() {
-        let only = vec!["nope".to_owned()];
-        assert!(discover_functions(&workspace_root(), Some(&only)).is_err());
     }
 }

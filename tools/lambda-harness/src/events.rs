@@ -22,7 +22,7 @@ const LOGOUT_USER: &str = "coldstart-logout";
 
 /// The event file of a function: `<name>.json`, and for the authorizer the REQUEST event the
 /// template's authorizer receives.
-pub(crate) fn file_name(function: &str) -> String {
+pub fn file_name(function: &str) -> String {
     if function == "authorizer" {
         "authorizer.request.json".to_owned()
     } else {
@@ -35,7 +35,8 @@ struct Session {
     refresh: String,
 }
 
-pub(crate) struct EventSource {
+/// Events for every function, with real tokens and fresh subjects.
+pub struct EventSource {
     client: Client,
     pool: SeededPool,
     admin: Session,
@@ -43,12 +44,8 @@ pub(crate) struct EventSource {
 }
 
 impl EventSource {
-    pub(crate) async fn new(
-        client: Client,
-        pool: SeededPool,
-        dir: &Path,
-        functions: &[String],
-    ) -> Result<Self, BoxError> {
+    /// Reads the event files and signs the demo admin in.
+    pub async fn new(client: Client, pool: SeededPool, dir: &Path, functions: &[String]) -> Result<Self, BoxError> {
         let mut templates = HashMap::new();
         for function in functions {
             let path = dir.join(file_name(function));
@@ -83,7 +80,7 @@ impl EventSource {
     }
 
     /// Event `index` of cold start `run` of `function`.
-    pub(crate) async fn event(&self, function: &str, run: usize, index: usize) -> Result<Vec<u8>, BoxError> {
+    pub async fn event(&self, function: &str, run: usize, index: usize) -> Result<Vec<u8>, BoxError> {
         let template = self
             .templates
             .get(function)
