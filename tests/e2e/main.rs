@@ -10,5 +10,6 @@ mod authorizer_events;
 mod bad_input;
 mod dependency_boundaries;
 mod event_files;
+mod revocation;
 mod secret_logs;
 mod trigger_events;

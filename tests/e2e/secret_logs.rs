@@ -183,8 +183,9 @@ async fn no_function_logs_a_secret_at_trace() {
         endpoint: app.stack.emulator_url.clone(),
         user_pool_id: app.stack.pool.user_pool_id.clone(),
         client_id: app.stack.pool.client_id.clone(),
-        auth_rules: app.stack.api.auth_rules.clone(),
+        revocation_table: local_gateway::seed::REVOCATION_TABLE.into(),
         log_level: "TRACE".into(),
+        template_env: app.stack.api.function_env.clone(),
     };
     let events_for = |function: &str| -> Vec<Vec<u8>> {
         let body = |v: Value| Some(v);
@@ -244,6 +245,7 @@ async fn no_function_logs_a_secret_at_trace() {
     let mut saw_trace_or_debug = false;
     for function in discover_functions(&workspace_root(), None).expect("functions") {
         let env: Vec<(String, String)> = lambda_env(&function, &deployment)
+            .expect("environment")
             .into_iter()
             .chain([("RUST_LOG".to_owned(), "trace".to_owned())])
             .collect();
@@ -264,6 +266,7 @@ async fn no_function_logs_a_secret_at_trace() {
 
     // The release build of sign_in, as deployed.
     let env: Vec<(String, String)> = lambda_env("sign_in", &deployment)
+        .expect("environment")
         .into_iter()
         .chain([("RUST_LOG".to_owned(), "trace".to_owned())])
         .collect();

@@ -57,6 +57,16 @@ pub fn captured_logs() -> String {
 }
 
 /// A running stack and an HTTP client for it.
+/// Waits until the next Unix second has begun: a revocation refuses tokens issued in its own
+/// second, so a sign-in that must pass waits for the next one (as the README tells clients to).
+pub async fn next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let left = std::time::Duration::from_secs(1) - std::time::Duration::from_nanos(u64::from(now.subsec_nanos()));
+    tokio::time::sleep(left + std::time::Duration::from_millis(20)).await;
+}
+
 pub struct TestApp {
     /// The stack.
     pub stack: LocalStack,

@@ -7,7 +7,14 @@
 //! - `GET /admin/users/{username}` → 200 `{username, sub, status, enabled, email, groups, team}`;
 //! - `PUT` / `DELETE /admin/users/{username}/groups/{group}` → 204;
 //! - `PUT /admin/users/{username}/team` `{team}` (`null` clears it) → 200 `{username, team}`;
-//! - `POST /admin/users/{username}/disable`, `/enable`, `/sign-out` → 204.
+//! - `POST /admin/users/{username}/disable`, `/enable`, `/sign-out`, `/delete` → 204.
+//!
+//! With a revocation table, signing out, disabling, deleting, removing from a group and
+//! changing the team first record that the user's tokens issued until now are revoked (so the
+//! authorizer refuses them, not only Cognito), then ask Cognito. Enabling records nothing: old
+//! tokens stay refused, new ones pass. (Deletion is `POST .../delete` rather than `DELETE
+//! /admin/users/{username}`: under the exact route rules a `DELETE` on the `{username}` itself
+//! would make cached policies refuse `DELETE .../groups/{group}`.)
 //!
 //! The target is named by the path, percent-decoded, and resolved with AdminGetUser: self
 //! lockout is judged on the resolved `sub`, whatever alias or case the path uses. Every change
@@ -79,6 +86,7 @@ async fn admin<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> R
         ("POST", "/admin/users/{username}/disable") => admin.set_enabled(request, false).await,
         ("POST", "/admin/users/{username}/enable") => admin.set_enabled(request, true).await,
         ("POST", "/admin/users/{username}/sign-out") => admin.sign_out(request).await,
+        ("POST", "/admin/users/{username}/delete") => admin.delete(request).await,
         _ => Err(ApiError::internal(format!(
             "admin_users is wired to a route it does not serve: {method} {resource}"
         ))),
@@ -103,6 +111,14 @@ impl<P: IdentityProvider> Admin<'_, P> {
             return Err(ApiError::SelfLockout);
         }
         Ok(())
+    }
+
+    /// Records that the target's tokens are revoked, before Cognito is asked to change them.
+    async fn revoke(&self, target: &AdminUser) -> Result<(), ApiError> {
+        match &self.api.revoker {
+            Some(revoker) if !target.sub.is_empty() => revoker.revoke_user(&target.sub).await,
+            _ => Ok(()),
+        }
     }
 
     fn log_change(&self, action: &str, target: &AdminUser, detail: Option<&str>) {
@@ -193,6 +209,7 @@ impl<P: IdentityProvider> Admin<'_, P> {
         if group.as_str() == ADMIN_GROUP {
             self.refuse_self(&target)?;
         }
+        self.revoke(&target).await?;
         self.api
             .idp
             .admin_remove_from_group(&username, &group)
@@ -207,6 +224,7 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let team = fields.required_nullable::<Team>("team");
         let team = fields.finish(|| team)?;
         let (username, target) = self.target(request).await?;
+        self.revoke(&target).await?;
         self.api.idp.admin_set_team(&username, team.as_ref()).await?;
         self.log_change("set_team", &target, team.as_ref().map(Team::as_str));
         json(
@@ -222,6 +240,7 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let (username, target) = self.target(request).await?;
         if !enabled {
             self.refuse_self(&target)?;
+            self.revoke(&target).await?;
         }
         self.api.idp.admin_set_enabled(&username, enabled).await?;
         self.log_change(if enabled { "enable" } else { "disable" }, &target, None);
@@ -231,8 +250,18 @@ impl<P: IdentityProvider> Admin<'_, P> {
     async fn sign_out(&self, request: &Request) -> Result<Response<Body>, ApiError> {
         let (username, target) = self.target(request).await?;
         self.refuse_self(&target)?;
+        self.revoke(&target).await?;
         self.api.idp.admin_sign_out(&username).await?;
         self.log_change("sign_out", &target, None);
+        Ok(no_content())
+    }
+
+    async fn delete(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (username, target) = self.target(request).await?;
+        self.refuse_self(&target)?;
+        self.revoke(&target).await?;
+        self.api.idp.admin_delete_user(&username).await?;
+        self.log_change("delete", &target, None);
         Ok(no_content())
     }
 }
@@ -523,5 +552,57 @@ mod tests {
             ),
         );
         assert_eq!((status, out["code"].as_str()), (404, Some("GroupNotFound")));
+    }
+
+    #[test]
+    fn ending_a_users_sessions_records_the_revocation_first_and_enable_records_nothing() {
+        let disable = mock!(Client::admin_disable_user).then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::admin_disable_user::AdminDisableUserOutput::builder().build()
+        });
+        let enable = mock!(Client::admin_enable_user).then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::admin_enable_user::AdminEnableUserOutput::builder().build()
+        });
+        let delete = mock!(Client::admin_delete_user).then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::admin_delete_user::AdminDeleteUserOutput::builder().build()
+        });
+        let (store, revoker) = memory_revoker();
+        let api = api(&[&get_user(), &disable, &enable, &delete], None).with_revoker(revoker);
+        let (status, _) = call(
+            &api,
+            routed(
+                "POST",
+                "/admin/users/{username}/enable",
+                &[("username", "bob")],
+                None,
+                ROOT,
+                "admin",
+            ),
+        );
+        assert_eq!(status, 204);
+        assert!(store.get(&user_key("sub-bob")).is_none(), "enable records nothing");
+        for action in ["disable", "delete"] {
+            let resource = format!("/admin/users/{{username}}/{action}");
+            let (status, _) = call(
+                &api,
+                routed("POST", &resource, &[("username", "bob")], None, ROOT, "admin"),
+            );
+            assert_eq!(status, 204, "{action}");
+        }
+        assert!(store.get(&user_key("sub-bob")).is_some());
+        // A store that cannot be written changes nothing.
+        store.set_failing(true);
+        let (status, out) = call(
+            &api,
+            routed(
+                "POST",
+                "/admin/users/{username}/disable",
+                &[("username", "bob")],
+                None,
+                ROOT,
+                "admin",
+            ),
+        );
+        assert_eq!((status, out["code"].as_str()), (503, Some("RevocationUnavailable")));
+        assert_eq!((disable.num_calls(), delete.num_calls()), (1, 1));
     }
 }

@@ -26,6 +26,7 @@ use crate::cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider}
 
 pub mod cognito;
 pub mod errors;
+pub mod revocations;
 
 pub mod admin_users;
 pub mod list_users;
@@ -39,6 +40,7 @@ pub mod verify_account;
 mod attributes;
 
 pub use attributes::AttributeAllowList;
+pub use revocations::Revoker;
 
 /// What the handlers share: built once at cold start.
 pub struct AccountApi<P> {
@@ -46,24 +48,38 @@ pub struct AccountApi<P> {
     pub idp: P,
     /// Attributes a user may set at sign-up.
     pub sign_up_attributes: AttributeAllowList,
+    /// Where the routes that end sessions record it for the authorizer; `None` without a
+    /// revocation table.
+    pub revoker: Option<Revoker>,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
-    /// The handlers' dependencies.
+    /// The handlers' dependencies, without a revocation store.
     pub fn new(idp: P, sign_up_attributes: AttributeAllowList) -> Self {
         Self {
             idp,
             sign_up_attributes,
+            revoker: None,
         }
+    }
+
+    /// Records revocations in `revoker` before ending sessions.
+    pub fn with_revoker(mut self, revoker: Revoker) -> Self {
+        self.revoker = Some(revoker);
+        self
     }
 }
 
 impl AccountApi<CognitoIdentityProvider> {
-    /// Reads the configuration and builds the Cognito client; fails fast naming the variable.
+    /// Reads the configuration and builds the Cognito client (and, with `REVOCATION_TABLE`,
+    /// the DynamoDB one); fails fast naming the variable.
     pub async fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let settings = CognitoSettings::from_env(env)?;
         let attributes = AttributeAllowList::from_env(env)?;
-        Ok(Self::new(CognitoIdentityProvider::connect(settings).await, attributes))
+        let revoker = Revoker::from_env(env, &settings).await?;
+        let mut api = Self::new(CognitoIdentityProvider::connect(settings).await, attributes);
+        api.revoker = revoker;
+        Ok(api)
     }
 }
 

@@ -1,14 +1,22 @@
 //! `POST /auth/logout` with `Authorization: Bearer <access token>` and an optional
-//! `{refreshToken}` → 204.
+//! `{refreshToken?, scope?: "global" | "session"}` → 204.
 //!
-//! GlobalSignOut invalidates every token of the user. The refresh token, when given, is then
-//! also revoked on its own (RevokeToken); that second step is best effort, because the first
-//! has already made the token useless, and a caller must not be told a logout failed when it
-//! has in fact happened.
+//! - `global` (the default): every session of the user ends. With a revocation table, the user's
+//!   record is written first (so the authorizer refuses every token issued until now), then
+//!   GlobalSignOut, then RevokeToken for the refresh token when given. That last step is best
+//!   effort: GlobalSignOut has already made the refresh token useless, and a caller must not be
+//!   told a logout failed when it has in fact happened.
+//! - `session`: only this sign-in session ends, and `refreshToken` is required. With a
+//!   revocation table, the session's record (its `origin_jti`) is written first, then
+//!   RevokeToken, which ends the refresh token and the access tokens issued from it.
+//!
+//! The `sub` and `origin_jti` recorded come from the authorizer's context, that is from the
+//! verified token: never from the body.
 
 use crate::cognito::IdentityProvider;
 use http_kit::ApiError;
 use http_kit::body::{bearer_token, optional_json_object};
+use http_kit::guard;
 use http_kit::inputs::RefreshToken;
 use http_kit::respond;
 use http_kit::response::no_content;
@@ -27,23 +35,68 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
     Ok(respond(logout(api, &request).await))
 }
 
+/// How much a logout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Global,
+    Session,
+}
+
+impl TryFrom<String> for Scope {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "global" => Ok(Scope::Global),
+            "session" => Ok(Scope::Session),
+            _ => Err("must be `global` or `session`".into()),
+        }
+    }
+}
+
 async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let access_token = bearer_token(request.headers())?;
-    let refresh_token = match optional_json_object(request)? {
-        None => None,
+    let (refresh_token, scope) = match optional_json_object(request)? {
+        None => (None, Scope::Global),
         Some(mut fields) => {
             let token = fields.optional::<RefreshToken>("refreshToken");
-            fields.finish(|| Some(token))?
+            let scope = fields.optional::<Scope>("scope").unwrap_or(Scope::Global);
+            if scope == Scope::Session && token.is_none() && !fields.has_errors() {
+                fields.reject("refreshToken", "is required to end one session (scope `session`)");
+            }
+            fields.finish(|| Some((token, scope)))?
         }
     };
-    api.idp
-        .global_sign_out(&access_token)
-        .await
-        .map_err(answer(COGNITO_EXCEPTIONS))?;
-    if let Some(refresh_token) = refresh_token
-        && let Err(err) = api.idp.revoke_refresh_token(&refresh_token).await
-    {
-        tracing::warn!(error = %err, "refresh token revocation failed after global sign-out");
+    match (scope, refresh_token) {
+        (Scope::Session, Some(refresh_token)) => {
+            if let Some(revoker) = &api.revoker {
+                let caller = guard::caller(request)?;
+                if caller.origin_jti.is_empty() {
+                    return Err(ApiError::validation(
+                        "scope",
+                        "this token names no session (the app client has token revocation off): use `global`",
+                    ));
+                }
+                revoker.revoke_session(&caller.origin_jti).await?;
+            }
+            api.idp
+                .revoke_refresh_token(&refresh_token)
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+        }
+        (_, refresh_token) => {
+            if let Some(revoker) = &api.revoker {
+                revoker.revoke_user(&guard::caller(request)?.sub).await?;
+            }
+            api.idp
+                .global_sign_out(&access_token)
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+            if let Some(refresh_token) = refresh_token
+                && let Err(err) = api.idp.revoke_refresh_token(&refresh_token).await
+            {
+                tracing::warn!(error = %err, "refresh token revocation failed after global sign-out");
+            }
+        }
     }
     Ok(no_content())
 }
@@ -149,5 +202,109 @@ mod tests {
             (400, "refreshToken")
         );
         assert_eq!(sign_out.num_calls(), 0);
+    }
+
+    fn with_context(request: Request, sub: &str, origin_jti: &str) -> Request {
+        use lambda_http::RequestExt;
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+        use lambda_http::request::RequestContext;
+        let mut context = ApiGatewayProxyRequestContext::default();
+        context.authorizer.fields = auth_contract::AuthorizerContext {
+            sub: sub.into(),
+            origin_jti: origin_jti.into(),
+            ..Default::default()
+        }
+        .to_fields();
+        request.with_request_context(RequestContext::ApiGatewayV1(context))
+    }
+
+    fn logout_request(body: &str) -> Request {
+        with_context(
+            with_bearer(post_json("/auth/logout", body), "access.jwt"),
+            "sub-1",
+            "session-1",
+        )
+    }
+
+    #[tokio::test]
+    async fn a_global_logout_records_the_user_before_asking_cognito() {
+        let (store, revoker) = memory_revoker();
+        // Cognito fails after the record is written: the tokens stay refused all the same.
+        let sign_out = fails_with(mock!(Client::global_sign_out), "InternalErrorException", "boom");
+        let api = api(&[&sign_out], None).with_revoker(revoker);
+        let (status, _) = read(handler(&api, logout_request("")).await.unwrap());
+        assert_eq!(status, 503);
+        let record = store.get(&user_key("sub-1")).expect("the user record is written first");
+        assert!(record.expires_at >= record.revoked_at + 3605);
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_store_changes_nothing_and_asks_for_a_retry() {
+        let (store, revoker) = memory_revoker();
+        store.set_failing(true);
+        let sign_out = sign_out_ok();
+        let api = api(&[&sign_out], None).with_revoker(revoker);
+        let response = handler(&api, logout_request("")).await.unwrap();
+        assert_eq!(response.headers()["retry-after"], "1");
+        let (status, problem) = read(response);
+        assert_eq!((status, problem["code"].as_str()), (503, Some("RevocationUnavailable")));
+        assert_eq!(
+            sign_out.num_calls(),
+            0,
+            "Cognito is not asked when the record could not be written"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_logout_records_the_session_and_revokes_only_its_refresh_token() {
+        let (store, revoker) = memory_revoker();
+        let sign_out = sign_out_ok();
+        let revoke = mock!(Client::revoke_token)
+            .match_requests(|req| req.token() == Some("refresh-1"))
+            .then_output(|| RevokeTokenOutput::builder().build());
+        let api = api(&[&sign_out, &revoke], None).with_revoker(revoker);
+        let (status, _) = read(
+            handler(
+                &api,
+                logout_request(r#"{"refreshToken":"refresh-1","scope":"session"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(status, 204);
+        assert_eq!((sign_out.num_calls(), revoke.num_calls()), (0, 1));
+        let session_key = auth_contract::revocation::RevocationKey::session(ISSUER, "session-1").partition_key();
+        assert!(store.get(&session_key).is_some());
+        assert!(
+            store.get(&user_key("sub-1")).is_none(),
+            "the user's other sessions go on"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_logout_needs_the_refresh_token_and_a_session_id() {
+        let (_, revoker) = memory_revoker();
+        let api = api(&[], None).with_revoker(revoker);
+        let (status, problem) = read(handler(&api, logout_request(r#"{"scope":"session"}"#)).await.unwrap());
+        assert_eq!(
+            (status, problem["errors"][0]["source"].as_str()),
+            (400, Some("refreshToken"))
+        );
+        let (status, problem) = read(
+            handler(&api, logout_request(r#"{"scope":"everywhere"}"#))
+                .await
+                .unwrap(),
+        );
+        assert_eq!((status, problem["errors"][0]["source"].as_str()), (400, Some("scope")));
+        let no_session = with_context(
+            with_bearer(
+                post_json("/auth/logout", r#"{"refreshToken":"r","scope":"session"}"#),
+                "access.jwt",
+            ),
+            "sub-1",
+            "",
+        );
+        let (status, problem) = read(handler(&api, no_session).await.unwrap());
+        assert_eq!((status, problem["errors"][0]["source"].as_str()), (400, Some("scope")));
     }
 }

@@ -115,3 +115,25 @@ pub(crate) fn routed(
                 .collect::<std::collections::HashMap<_, _>>(),
         )
 }
+
+/// The in-memory revocation store and a revoker over it, for the pool of [`api`].
+pub(crate) fn memory_revoker() -> (std::sync::Arc<auth_contract::revocation::MemoryStore>, crate::Revoker) {
+    let store = std::sync::Arc::new(auth_contract::revocation::MemoryStore::new());
+    let revoker = crate::Revoker::new(
+        store.clone(),
+        ISSUER,
+        auth_contract::revocation::RevocationPolicy {
+            token_validity_seconds: 3600,
+            leeway_seconds: 5,
+        },
+    );
+    (store, revoker)
+}
+
+/// The issuer of [`POOL_ID`].
+pub(crate) const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
+
+/// The partition key of the user record for `sub`.
+pub(crate) fn user_key(sub: &str) -> String {
+    auth_contract::revocation::RevocationKey::user(ISSUER, sub).partition_key()
+}

@@ -5,6 +5,7 @@
 //! API Gateway only carries flat strings, numbers and booleans, so lists travel joined: groups,
 //! roles and teams with commas, scopes with spaces (as in the `scope` claim). These keys and
 //! formats are a contract with users' own functions; they are documented in the README.
+//! `originJti` names the token's sign-in session (logout of one session uses it).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,8 +31,12 @@ pub mod keys {
     pub const TOKEN_USE: &str = "tokenUse";
     /// The app client the token was issued to.
     pub const CLIENT_ID: &str = "clientId";
+    /// The token's `origin_jti`: its sign-in session (empty without one).
+    pub const ORIGIN_JTI: &str = "originJti";
     /// Every key, in the order they are written.
-    pub const ALL: [&str; 8] = [CLIENT_ID, GROUPS, ROLE, SCOPE, SUB, TEAM, TOKEN_USE, USERNAME];
+    pub const ALL: [&str; 9] = [
+        CLIENT_ID, GROUPS, ORIGIN_JTI, ROLE, SCOPE, SUB, TEAM, TOKEN_USE, USERNAME,
+    ];
 }
 
 /// Who is calling, as the authorizer established it from a verified token.
@@ -53,6 +58,9 @@ pub struct AuthorizerContext {
     pub token_use: String,
     /// The app client the token was issued to.
     pub client_id: String,
+    /// The token's `origin_jti`, the same for every token of one sign-in session (empty when
+    /// the app client has token revocation off).
+    pub origin_jti: String,
 }
 
 impl AuthorizerContext {
@@ -79,6 +87,7 @@ impl AuthorizerContext {
             scopes: split_list(&text(keys::SCOPE), ' '),
             token_use: text(keys::TOKEN_USE),
             client_id: text(keys::CLIENT_ID),
+            origin_jti: text(keys::ORIGIN_JTI),
         })
     }
 
@@ -107,6 +116,7 @@ impl Serialize for AuthorizerContext {
         let mut m = serializer.serialize_map(Some(keys::ALL.len()))?;
         m.serialize_entry(keys::CLIENT_ID, &self.client_id)?;
         m.serialize_entry(keys::GROUPS, &Joined(&self.groups, ","))?;
+        m.serialize_entry(keys::ORIGIN_JTI, &self.origin_jti)?;
         m.serialize_entry(keys::ROLE, &Joined(&self.roles, ","))?;
         m.serialize_entry(keys::SCOPE, &Joined(&self.scopes, " "))?;
         m.serialize_entry(keys::SUB, &self.sub)?;
@@ -157,6 +167,7 @@ mod tests {
             scopes: vec!["a".into(), "b".into()],
             token_use: "access".into(),
             client_id: "c".into(),
+            origin_jti: "o-1".into(),
         }
     }
 
@@ -165,7 +176,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(alice()).unwrap(),
             json!({"sub": "u-1", "username": "alice", "groups": "admin,staff", "role": "admin,staff",
-                   "team": "blue", "scope": "a b", "tokenUse": "access", "clientId": "c"})
+                   "team": "blue", "scope": "a b", "tokenUse": "access", "clientId": "c", "originJti": "o-1"})
         );
         let empty = AuthorizerContext {
             sub: "u".into(),

@@ -4,6 +4,8 @@
 //! - [`bearer`]: the one rule for `Authorization: Bearer <token>`.
 //! - [`token`]: the token size limit and the reader of a compact JWS and its claims.
 //! - [`context`]: [`AuthorizerContext`], what the authorizer hands to the functions.
+//! - [`revocation`]: the records that make a logout reach the authorizer, and their store's
+//!   port.
 //! - [`config`]: environment lookups, read once at cold start, that fail naming the variable.
 //!
 //! ```
@@ -24,6 +26,7 @@
 pub mod bearer;
 pub mod config;
 pub mod context;
+pub mod revocation;
 pub mod token;
 
 pub use context::AuthorizerContext;

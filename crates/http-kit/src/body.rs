@@ -78,6 +78,11 @@ impl JsonFields {
         }
     }
 
+    /// Whether a field has been rejected so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
     /// Adds an error found by the caller (a rule across fields, say).
     pub fn reject(&mut self, source: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(source, message));

@@ -118,6 +118,12 @@ pub enum ApiError {
         /// For the log.
         cause: String,
     },
+    /// The revocation store could not record a logout or a sign-out: nothing was changed.
+    #[error("revocation store unavailable: {cause}")]
+    RevocationUnavailable {
+        /// For the log.
+        cause: String,
+    },
     /// Cognito is unreachable, slow or failing.
     #[error("identity provider unavailable: {cause}")]
     Unavailable {
@@ -245,6 +251,11 @@ impl ApiError {
                 "CodeDeliveryFailed",
                 "The confirmation code could not be delivered",
             ),
+            Self::RevocationUnavailable { .. } => (
+                S::SERVICE_UNAVAILABLE,
+                "RevocationUnavailable",
+                "The revocation store is unavailable",
+            ),
             Self::Unavailable { .. } => (
                 S::SERVICE_UNAVAILABLE,
                 "IdentityProviderUnavailable",
@@ -288,6 +299,9 @@ impl ApiError {
             Self::TooManyRequests => "Too many requests; retry later.".into(),
             Self::TriggerFailed { .. } => "A user pool trigger failed; try again later.".into(),
             Self::CodeDeliveryFailed { .. } => "The confirmation code could not be delivered; try again later.".into(),
+            Self::RevocationUnavailable { .. } => {
+                "Nothing was changed: the sign-out could not be recorded; retry later.".into()
+            }
             Self::Unavailable { .. } => "The identity provider did not answer in time; retry later.".into(),
             Self::Internal { .. } => "An unexpected error occurred.".into(),
         }

@@ -197,6 +197,7 @@ fn deps() -> &'static AuthorizerDeps {
             rules: Rules::project_default().unwrap(),
             response: ResponseMode::Policy,
             token_customization: None,
+            revocation: lambda_authorizer::RevocationSettings::default(),
         };
         let d = AuthorizerDeps::new(config, Arc::new(StaticJwks));
         runtime().block_on(d.hydrate()).unwrap();

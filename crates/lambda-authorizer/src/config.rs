@@ -14,6 +14,7 @@
 //! | `JWT_LEEWAY_SECONDS` | clock skew on `exp`/`nbf`/`iat`, at most 300 | 5 |
 //! | `VERIFIED_TOKEN_CACHE_SIZE` | verified-token cache entries, 0 disables | 1024 |
 //! | `JWKS_BACKOFF_SECONDS`, `JWKS_MAX_AGE_SECONDS`, `JWKS_MAX_STALE_SECONDS`, `JWKS_FETCH_TIMEOUT_MS` | JWKS cache tuning | 10, 3600, 3600, 3000 |
+//! | `REVOCATION_CACHE_SECONDS`, `REVOCATION_TIMEOUT_MS`, `REVOCATION_FAIL_OPEN` | the revocation check, when the binary attaches a store (`REVOCATION_TABLE`) | 5, 300, false |
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use auth_contract::config::{ConfigError, Env};
 use cognito_jwt::{JwksSettings, PoolConfig, TokenUse};
 
+use crate::revocation::RevocationSettings;
 use crate::rules::Rules;
 
 /// How HTTP API (payload 2.0) events are answered. REST events always get an IAM policy.
@@ -68,6 +70,8 @@ pub struct AuthorizerConfig {
     /// Whether a pre token generation trigger puts the team claim in access tokens
     /// (`TOKEN_CUSTOMIZATION=on|off`, set by the template); `None` when not said.
     pub token_customization: Option<bool>,
+    /// How the revocation check behaves, when a store is attached.
+    pub revocation: RevocationSettings,
 }
 
 const MAX_LEEWAY_SECONDS: u64 = 300;
@@ -141,6 +145,7 @@ impl AuthorizerConfig {
             jwks,
             rules,
             response: env.parsed("AUTHORIZER_RESPONSE", ResponseMode::Policy)?,
+            revocation: revocation_settings(env)?,
             token_customization: match env.optional("TOKEN_CUSTOMIZATION").as_deref() {
                 None => None,
                 Some("on") => Some(true),
@@ -170,6 +175,24 @@ impl AuthorizerConfig {
         }
         warnings
     }
+}
+
+fn revocation_settings(env: &Env) -> Result<RevocationSettings, ConfigError> {
+    let defaults = RevocationSettings::default();
+    let cache_seconds = env.parsed("REVOCATION_CACHE_SECONDS", defaults.cache_for.as_secs())?;
+    if cache_seconds > 60 {
+        return Err(invalid("REVOCATION_CACHE_SECONDS", "must be at most 60"));
+    }
+    let timeout_ms = env.parsed("REVOCATION_TIMEOUT_MS", defaults.timeout.as_millis() as u64)?;
+    if !(10..=5_000).contains(&timeout_ms) {
+        return Err(invalid("REVOCATION_TIMEOUT_MS", "must be between 10 and 5000"));
+    }
+    Ok(RevocationSettings {
+        cache_for: Duration::from_secs(cache_seconds),
+        timeout: Duration::from_millis(timeout_ms),
+        fail_open: env.parsed("REVOCATION_FAIL_OPEN", false)?,
+        ..defaults
+    })
 }
 
 fn load_rules(env: &Env) -> Result<Rules, ConfigError> {
@@ -332,6 +355,26 @@ mod tests {
         assert_eq!(c.response, ResponseMode::Policy);
         assert_eq!(c.rules, Rules::project_default().unwrap());
         assert_eq!(c.jwks, JwksSettings::default());
+        assert_eq!(c.revocation, RevocationSettings::default());
+        let r = AuthorizerConfig::from_env(&env(&with(&[
+            ("REVOCATION_CACHE_SECONDS", "0"),
+            ("REVOCATION_TIMEOUT_MS", "150"),
+            ("REVOCATION_FAIL_OPEN", "true"),
+        ])))
+        .unwrap()
+        .revocation;
+        assert_eq!(
+            (r.cache_for.as_secs(), r.timeout.as_millis(), r.fail_open),
+            (0, 150, true)
+        );
+        for bad in [
+            ("REVOCATION_CACHE_SECONDS", "61"),
+            ("REVOCATION_TIMEOUT_MS", "0"),
+            ("REVOCATION_FAIL_OPEN", "yes"),
+        ] {
+            let e = AuthorizerConfig::from_env(&env(&with(&[bad]))).unwrap_err();
+            assert!(e.to_string().contains(bad.0), "{e}");
+        }
     }
 
     #[test]

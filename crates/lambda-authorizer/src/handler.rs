@@ -29,18 +29,22 @@ pub(crate) mod tests;
 use auth_contract::AuthorizerContext;
 use auth_contract::bearer::{BearerError, bearer_token};
 use auth_contract::config::{ConfigError, Env};
+use auth_contract::revocation::RevocationStore;
 use cognito_jwt::{FetchError, HttpJwksFetcher, JwksError, JwksFetcher, Verifier, VerifierConfig};
 
 use crate::config::{AuthorizerConfig, ResponseMode};
 use crate::event::{AuthorizerEvent, BorrowedEvent, Credential, EventFormat, Inbound};
 use crate::path::{NON_CANONICAL_GLOBS, overlap};
 use crate::policy::{Effect, MethodArn, PolicyBuilder, PolicyDocument};
+use crate::revocation::{RevocationCheck, RevocationSettings, Verdict};
 use crate::rules::{MethodPattern, RouteDecision, Rules, Verb};
 
 /// Everything the authorizer needs, built once at cold start.
 pub struct AuthorizerDeps {
     verifier: Verifier,
     rules: Rules,
+    revocation_settings: RevocationSettings,
+    revocation: Option<RevocationCheck>,
     /// Per route: whether a Deny of another route (or its own gap) may cover some of its paths.
     hazardous: Vec<bool>,
     response: ResponseMode,
@@ -78,6 +82,8 @@ impl AuthorizerDeps {
         let hazardous = hazards(&config.rules).iter().map(|h| !h.is_empty()).collect();
         Self {
             verifier: Verifier::new(verifier, fetcher),
+            revocation_settings: config.revocation,
+            revocation: None,
             hazardous,
             rules: config.rules,
             response: config.response,
@@ -97,6 +103,13 @@ impl AuthorizerDeps {
         self.verifier.hydrate().await
     }
 
+    /// Checks every token against this revocation store (see [`RevocationSettings`]); without
+    /// one, the authorizer accepts a token until it expires.
+    pub fn with_revocation(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        self.revocation = Some(RevocationCheck::new(store, self.revocation_settings));
+        self
+    }
+
     /// The rule document in force.
     pub fn rules(&self) -> &Rules {
         &self.rules
@@ -112,6 +125,9 @@ pub enum AuthorizerError {
     /// No keys to check the token against: never an allow.
     #[error("JWKS unavailable")]
     JwksUnavailable,
+    /// The revocation store could not be read (and the operator chose to fail closed).
+    #[error("revocation store unavailable")]
+    RevocationUnavailable,
     /// The event is not an API Gateway authorizer event.
     #[error("bad authorizer event: {0}")]
     BadEvent(&'static str),
@@ -125,6 +141,7 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
         let error_type = match e {
             AuthorizerError::Unauthorized => "Unauthorized",
             AuthorizerError::JwksUnavailable => "JwksUnavailable",
+            AuthorizerError::RevocationUnavailable => "RevocationUnavailable",
             AuthorizerError::BadEvent(_) => "BadEvent",
             AuthorizerError::Internal(_) => "InternalError",
         };
@@ -555,6 +572,16 @@ async fn check(
             return Ok(Checked::Unauthorized);
         }
     };
+    if let Some(revocation) = &deps.revocation {
+        match revocation.check(&verified, cognito_jwt::unix_now()).await {
+            Ok(Verdict::Valid | Verdict::Unchecked) => {}
+            Ok(Verdict::Revoked) => {
+                tracing::info!(reason = "token_revoked", principal = %verified.sub, "authorizer: unauthorized");
+                return Ok(Checked::Unauthorized);
+            }
+            Err(_) => return Err(AuthorizerError::RevocationUnavailable),
+        }
+    }
     let context = deps.rules.context(&verified);
     let decision = match Verb::parse(method) {
         Some(verb) => deps.rules.decide(&context, verb, path),

@@ -66,6 +66,7 @@ mod glob;
 mod handler;
 mod path;
 pub mod policy;
+mod revocation;
 pub mod rules;
 
 pub use config::{AuthorizerConfig, ResponseMode};
@@ -74,3 +75,4 @@ pub use handler::{
     AuthorizerDeps, AuthorizerError, AuthorizerResponse, InitError, RenderedPolicy, caller_policy, handle_event,
     handler, overlap_warnings,
 };
+pub use revocation::RevocationSettings;

@@ -591,7 +591,8 @@ mod tests {
             }
         }
 
-        /// `overlap` finds a witness exactly when brute force over short paths does.
+        /// `overlap`'s witnesses are real, and it finds one whenever brute force over short paths
+        /// does.
         #[test]
         fn overlap_agrees_with_brute_force(a in pattern(), b in pattern()) {
             let glob = p(&a).glob();
@@ -613,7 +614,10 @@ mod tests {
                     }
                 }
             }
-            prop_assert_eq!(found.is_some(), brute, "{} vs {}", a, b);
+            // Brute force sees only short paths: what it finds, overlap must find too.
+            if brute {
+                prop_assert!(found.is_some(), "{} vs {}", a, b);
+            }
         }
     }
 }

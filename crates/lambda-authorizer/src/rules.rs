@@ -464,6 +464,7 @@ impl Rules {
             scopes: token.scopes.clone(),
             token_use: token.token_use.as_str().to_owned(),
             client_id: token.client_id.to_string(),
+            origin_jti: token.origin_jti.clone().unwrap_or_default(),
         }
     }
 }
@@ -591,11 +592,15 @@ mod tests {
             RouteDecision::Permitted
         );
         assert_eq!(
-            rules.decide(&admin, Verb::Post, "/admin/users"),
+            rules.decide(&admin, Verb::Patch, "/admin/users"),
             RouteDecision::Unlisted
         );
         assert_eq!(
             rules.decide(&admin, Verb::Get, "/admin/users/x"),
+            RouteDecision::Permitted
+        );
+        assert_eq!(
+            rules.decide(&admin, Verb::Get, "/admin/users/x/y"),
             RouteDecision::Unlisted
         );
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use local_gateway::seed::REGION;
+use local_gateway::template::EnvValue;
 
 use crate::BoxError;
 
@@ -85,24 +86,27 @@ pub fn build(root: &Path, functions: &[String], profile: Profile) -> Result<Hash
     Ok(binaries)
 }
 
-/// What the functions are configured with besides Lambda's own variables.
+/// What the deployed template's intrinsic values (`!Ref`, `!If`...) resolve to, locally.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    /// The emulator's endpoint.
+    /// The emulator's endpoint (Cognito and DynamoDB).
     pub endpoint: String,
     /// The pool.
     pub user_pool_id: String,
     /// The app client.
     pub client_id: String,
-    /// The authorizer's rule document, from the template.
-    pub auth_rules: Option<String>,
+    /// The revocation table.
+    pub revocation_table: String,
     /// Lambda's log level for every function (`INFO` as deployed by default).
     pub log_level: String,
+    /// Each function's variables, from the template.
+    pub template_env: HashMap<String, Vec<(String, EnvValue)>>,
 }
 
-/// The environment Lambda gives `function`, with the template's variables pointed at the
-/// emulator.
-pub fn lambda_env(function: &str, deployment: &Deployment) -> Vec<(String, String)> {
+/// The environment Lambda gives `function`: Lambda's own variables, then every variable the
+/// template sets for it, its intrinsic values resolved for the local emulator. A variable the
+/// harness cannot resolve is an error, so a new one cannot go unnoticed.
+pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String, String)>, BoxError> {
     let mut env: Vec<(String, String)> = [
         ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
         ("LANG", "en_US.UTF-8"),
@@ -133,31 +137,40 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Vec<(String, Strin
             "AWS_LAMBDA_LOG_STREAM_NAME".to_owned(),
             "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef".to_owned(),
         ),
-        ("COGNITO_USER_POOL_ID".to_owned(), pool.clone()),
-        ("COGNITO_CLIENT_ID".to_owned(), deployment.client_id.clone()),
+        // Where the SDK finds the emulator (the standard endpoint variables).
         (
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
             deployment.endpoint.clone(),
         ),
+        ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), deployment.endpoint.clone()),
     ]);
     if function == AUTHORIZER {
-        env.extend([
-            (
-                "COGNITO_JWKS_URL".to_owned(),
-                format!("{}/{pool}/.well-known/jwks.json", deployment.endpoint),
-            ),
-            (
-                "COGNITO_ISSUER".to_owned(),
-                format!("https://cognito-idp.{REGION}.amazonaws.com/{pool}"),
-            ),
-            // The template's value for the authorizer.
-            ("TOKEN_USE".to_owned(), "access".to_owned()),
-        ]);
-        if let Some(rules) = &deployment.auth_rules {
-            env.push(("AUTH_RULES".to_owned(), rules.clone()));
-        }
+        // The emulator serves the JWKS away from the issuer's path.
+        env.push((
+            "COGNITO_JWKS_URL".to_owned(),
+            format!("{}/{pool}/.well-known/jwks.json", deployment.endpoint),
+        ));
     }
-    env
+    let variables = deployment
+        .template_env
+        .get(function)
+        .ok_or_else(|| format!("{function} is not a function of the template"))?;
+    for (name, value) in variables {
+        let value = match value {
+            EnvValue::Literal(text) => text.clone(),
+            EnvValue::Intrinsic => match name.as_str() {
+                "COGNITO_USER_POOL_ID" => pool.clone(),
+                "COGNITO_CLIENT_ID" => deployment.client_id.clone(),
+                "REVOCATION_TABLE" => deployment.revocation_table.clone(),
+                "TOKEN_VALIDITY_SECONDS" => "3600".to_owned(),
+                "TOKEN_CUSTOMIZATION" => "on".to_owned(),
+                "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
+                other => return Err(format!("{function}: the harness cannot resolve {other}").into()),
+            },
+        };
+        env.push((name.clone(), value));
+    }
+    Ok(env)
 }
 
 /// The session token every function gets: a marker that must never reach a log line.
@@ -167,33 +180,38 @@ pub const SESSION_TOKEN: &str = "harness-session-token-must-never-be-logged";
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_authorizer_gets_its_jwks_issuer_and_rules() {
-        let deployment = Deployment {
+    fn deployment() -> Deployment {
+        let api = local_gateway::template::load(&workspace_root().join("infra/template.yaml")).unwrap();
+        Deployment {
             endpoint: "http://127.0.0.1:5000".into(),
             user_pool_id: "us-east-1_abc".into(),
             client_id: "client".into(),
-            auth_rules: Some("{}".into()),
+            revocation_table: "revocations".into(),
             log_level: "INFO".into(),
-        };
-        let env: HashMap<String, String> = lambda_env(AUTHORIZER, &deployment).into_iter().collect();
+            template_env: api.function_env,
+        }
+    }
+
+    #[test]
+    fn every_function_gets_the_templates_variables_resolved() {
+        let deployment = deployment();
+        for function in discover_functions(&workspace_root(), None).unwrap() {
+            let env: HashMap<String, String> = lambda_env(&function, &deployment).unwrap().into_iter().collect();
+            assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128", "{function}");
+            assert_eq!(env["AWS_ENDPOINT_URL_DYNAMODB"], "http://127.0.0.1:5000", "{function}");
+        }
+        let authorizer: HashMap<String, String> = lambda_env(AUTHORIZER, &deployment).unwrap().into_iter().collect();
         assert_eq!(
-            env["COGNITO_JWKS_URL"],
+            authorizer["COGNITO_JWKS_URL"],
             "http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json"
         );
-        assert_eq!(
-            env["COGNITO_ISSUER"],
-            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
-        );
-        assert_eq!(env["AUTH_RULES"], "{}");
-        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
-        assert_eq!(env["AWS_LAMBDA_LOG_LEVEL"], "INFO");
-        let me: HashMap<String, String> = lambda_env("me", &deployment).into_iter().collect();
-        assert!(!me.contains_key("AUTH_RULES"));
-        assert_eq!(
-            me["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
-            "http://127.0.0.1:5000"
-        );
+        assert_eq!(authorizer["COGNITO_USER_POOL_ID"], "us-east-1_abc");
+        assert_eq!(authorizer["REVOCATION_TABLE"], "revocations");
+        assert!(authorizer["AUTH_RULES"].contains("/admin/users"));
+        let me: HashMap<String, String> = lambda_env("me", &deployment).unwrap().into_iter().collect();
+        assert!(!me.contains_key("AUTH_RULES") && !me.contains_key("REVOCATION_TABLE"));
+        let logout: HashMap<String, String> = lambda_env("logout", &deployment).unwrap().into_iter().collect();
+        assert_eq!(logout["REVOCATION_TABLE"], "revocations");
     }
 
     #[test]

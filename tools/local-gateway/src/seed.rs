@@ -74,6 +74,61 @@ pub fn emulator_client(endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
+/// The revocation table of the local stack.
+pub const REVOCATION_TABLE: &str = "auth-revocations";
+
+/// A DynamoDB client for the emulator (the same server as Cognito).
+pub fn emulator_dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// Creates the revocation table as the template does: `pk` string key, on-demand, a TTL on
+/// `expiresAt` (which the emulator never enforces: readers ignore expired records anyway).
+pub async fn create_revocation_table(client: &aws_sdk_dynamodb::Client) -> Result<(), SeedError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    };
+    let fail = |step: &'static str| move |e: String| SeedError { step, message: e };
+    let definition = AttributeDefinition::builder()
+        .attribute_name(revocation_store::KEY)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| fail("CreateTable")(e.to_string()))?;
+    let key = KeySchemaElement::builder()
+        .attribute_name(revocation_store::KEY)
+        .key_type(KeyType::Hash)
+        .build()
+        .map_err(|e| fail("CreateTable")(e.to_string()))?;
+    client
+        .create_table()
+        .table_name(REVOCATION_TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(definition)
+        .key_schema(key)
+        .send()
+        .await
+        .map_err(|e| fail("CreateTable")(format!("{e:?}")))?;
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(revocation_store::EXPIRES_AT)
+        .enabled(true)
+        .build()
+        .map_err(|e| fail("UpdateTimeToLive")(e.to_string()))?;
+    client
+        .update_time_to_live()
+        .table_name(REVOCATION_TABLE)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| fail("UpdateTimeToLive")(format!("{e:?}")))?;
+    Ok(())
+}
+
 /// Creates the pool, client, groups and demo user.
 pub async fn seed(client: &Client, demo: DemoUser) -> Result<SeededPool, SeedError> {
     let pool = client

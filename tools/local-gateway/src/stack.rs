@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
-use account_api::{AccountApi, AttributeAllowList};
+use account_api::{AccountApi, AttributeAllowList, Revoker};
 use auth_contract::config::Env;
+use auth_contract::revocation::{RevocationPolicy, RevocationStore};
 use aws_sdk_cognitoidentityprovider::config::Credentials;
 use lambda_authorizer::AuthorizerDeps;
+use revocation_store::DynamoStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -35,6 +37,9 @@ pub struct LocalStackOptions {
     pub template: PathBuf,
     /// The seeded administrator.
     pub demo: DemoUser,
+    /// How long the authorizer's policies are cached; the template's `AuthorizerCacheSeconds`
+    /// when `None`.
+    pub authorizer_cache: Option<Duration>,
 }
 
 impl Default for LocalStackOptions {
@@ -46,6 +51,7 @@ impl Default for LocalStackOptions {
             emulator_command: emulator::default_command(),
             template: template::default_path(),
             demo: DemoUser::default(),
+            authorizer_cache: None,
         }
     }
 }
@@ -121,11 +127,26 @@ impl LocalStack {
             ))
         })
         .await;
-        let authorizer = local_authorizer(&emulator_url, &pool, &api_definition).await?;
+        let dynamodb = seed::emulator_dynamodb(&emulator_url);
+        seed::create_revocation_table(&dynamodb).await?;
+        let store: Arc<dyn RevocationStore> = Arc::new(DynamoStore::new(dynamodb, seed::REVOCATION_TABLE));
+        let issuer = issuer_of(&pool);
+        let revoker = Revoker::new(
+            Arc::clone(&store),
+            &issuer,
+            RevocationPolicy {
+                token_validity_seconds: 3600,
+                leeway_seconds: 5,
+            },
+        );
+        let cache = options
+            .authorizer_cache
+            .unwrap_or(Duration::from_secs(api_definition.authorizer_cache_seconds));
+        let authorizer = local_authorizer(&emulator_url, &pool, &api_definition, store, cache).await?;
         let gateway = Arc::new(Gateway::new(
             api_definition.routes.clone(),
             api_definition.gateway_responses.clone(),
-            AccountApi::new(idp, AttributeAllowList::default()),
+            AccountApi::new(idp, AttributeAllowList::default()).with_revoker(revoker),
             authorizer,
         ));
 
@@ -166,12 +187,10 @@ async fn local_authorizer(
     emulator_url: &str,
     pool: &SeededPool,
     api: &ApiDefinition,
+    store: Arc<dyn RevocationStore>,
+    cache: Duration,
 ) -> Result<LocalAuthorizer, LocalStackError> {
-    let issuer = format!(
-        "https://cognito-idp.{}.amazonaws.com/{}",
-        seed::REGION,
-        pool.user_pool_id
-    );
+    let issuer = issuer_of(pool);
     let jwks_url = format!("{emulator_url}/{}/.well-known/jwks.json", pool.user_pool_id);
     let mut settings = vec![
         ("AWS_REGION", seed::REGION),
@@ -184,10 +203,16 @@ async fn local_authorizer(
     if let Some(rules) = &api.auth_rules {
         settings.push(("AUTH_RULES", rules.as_str()));
     }
-    let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?;
+    let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?.with_revocation(store);
     deps.hydrate().await?;
-    Ok(LocalAuthorizer::new(
-        deps,
-        Duration::from_secs(api.authorizer_cache_seconds),
-    ))
+    Ok(LocalAuthorizer::new(deps, cache))
+}
+
+/// The emulator signs with the real service's issuer.
+fn issuer_of(pool: &SeededPool) -> String {
+    format!(
+        "https://cognito-idp.{}.amazonaws.com/{}",
+        seed::REGION,
+        pool.user_pool_id
+    )
 }

@@ -1,6 +1,7 @@
 //! Reads `infra/template.yaml`, the one source of the API's routes: which function serves each
 //! route, which routes are public (`Auth: Authorizer: NONE`), and the authorizer's rule document.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use http::Method;
@@ -40,6 +41,18 @@ pub struct ApiDefinition {
     pub authorizer_cache_seconds: u64,
     /// The API's GatewayResponses, the answers API Gateway gives itself.
     pub gateway_responses: Vec<GatewayResponse>,
+    /// Each function's environment variables (crate name → variables), as the template sets
+    /// them.
+    pub function_env: HashMap<String, Vec<(String, EnvValue)>>,
+}
+
+/// An environment variable's value in the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// A plain string.
+    Literal(String),
+    /// `!Ref`, `!If`, `!Sub`...: known only once deployed.
+    Intrinsic,
 }
 
 /// One of API Gateway's own answers, as the template configures it.
@@ -90,6 +103,7 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
     let mut routes = Vec::new();
     let mut auth_rules = None;
     let mut function_crates = Vec::new();
+    let mut function_env = HashMap::new();
     for (name, resource) in resources {
         let name = name.as_str().unwrap_or_default();
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
@@ -109,6 +123,25 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
             .unwrap_or_default()
             .to_owned();
         function_crates.push(crate_name.clone());
+        let variables = properties
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .map(|vars| {
+                vars.iter()
+                    .filter_map(|(k, v)| {
+                        let value = match v {
+                            Value::String(s) => EnvValue::Literal(s.clone()),
+                            Value::Number(n) => EnvValue::Literal(n.to_string()),
+                            Value::Bool(b) => EnvValue::Literal(b.to_string()),
+                            _ => EnvValue::Intrinsic,
+                        };
+                        Some((k.as_str()?.to_owned(), value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        function_env.insert(crate_name.clone(), variables);
         if crate_name == "authorizer" {
             auth_rules = properties
                 .get("Environment")
@@ -194,6 +227,7 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
         routes,
         auth_rules,
         function_crates,
+        function_env,
         authorizer_cache_seconds,
         gateway_responses,
     })

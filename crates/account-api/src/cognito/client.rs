@@ -459,6 +459,18 @@ impl IdentityProvider for CognitoIdentityProvider {
             .map_err(IdpError::from_sdk)?;
         Ok(())
     }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_delete_user(&self, username: &Username) -> Result<(), IdpError> {
+        self.client
+            .admin_delete_user()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
 }
 
 impl CognitoIdentityProvider {

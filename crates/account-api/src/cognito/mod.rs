@@ -296,4 +296,7 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Signs the user out everywhere (AdminUserGlobalSignOut).
     fn admin_sign_out(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Deletes the user (AdminDeleteUser).
+    fn admin_delete_user(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
 }

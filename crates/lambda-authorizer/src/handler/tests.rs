@@ -47,6 +47,7 @@ fn config(rules: &str, response: ResponseMode) -> AuthorizerConfig {
         rules: Rules::from_json(rules).unwrap(),
         response,
         token_customization: None,
+        revocation: RevocationSettings::default(),
     }
 }
 
@@ -185,6 +186,7 @@ async fn context_is_flat_scalars() {
             "sub": "6f1c2d3e-0000-4000-8000-000000000001",
             "username": "alice",
             "groups": "admin,staff",
+            "originJti": "o",
             "role": "admin,staff",
             "team": "blue",
             "scope": "reports/read openid",
@@ -954,4 +956,48 @@ proptest! {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- revocation
+
+#[tokio::test]
+async fn revoked_tokens_are_unauthorized_and_an_unreadable_store_is_an_error() {
+    use auth_contract::revocation::{MemoryStore, RevocationKey, RevocationPolicy};
+    let store = Arc::new(MemoryStore::new());
+    let d = deps().await.with_revocation(store.clone());
+    let claims = live(&["admin"], "", "");
+    let sub = claims["sub"].as_str().unwrap().to_owned();
+    let iat = claims["iat"].as_u64().unwrap();
+    let auth = bearer_for(&claims);
+    assert!(handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.is_ok());
+
+    let policy = RevocationPolicy {
+        token_validity_seconds: 3600,
+        leeway_seconds: 5,
+    };
+    store
+        .write(&policy.record(&RevocationKey::user(ISSUER, &sub), iat))
+        .await
+        .unwrap();
+    // A fresh deps: the first one remembers its answer for REVOCATION_CACHE_SECONDS.
+    let d = deps().await.with_revocation(store.clone());
+    assert_eq!(
+        handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.err(),
+        Some(AuthorizerError::Unauthorized)
+    );
+    // A token of the same user issued after the revocation passes.
+    let later = bearer_for(&with(
+        with(claims.clone(), "iat", json!(iat + 1)),
+        "origin_jti",
+        json!("o2"),
+    ));
+    assert!(handler(&d, token_event(Some(&later), "GET", "/auth/me")).await.is_ok());
+
+    store.set_failing(true);
+    let d = deps().await.with_revocation(store.clone());
+    assert_eq!(
+        handler(&d, token_event(Some(&later), "GET", "/auth/me")).await.err(),
+        Some(AuthorizerError::RevocationUnavailable),
+        "fail closed: never an allow"
+    );
 }

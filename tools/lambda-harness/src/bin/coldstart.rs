@@ -220,24 +220,25 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
     let endpoint = emulator.endpoint();
     let client = seed::emulator_client(&endpoint);
     let pool = seed::seed(&client, DemoUser::default()).await?;
+    seed::create_revocation_table(&seed::emulator_dynamodb(&endpoint)).await?;
     let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;
     let deployment = Deployment {
         endpoint,
         user_pool_id: pool.user_pool_id.clone(),
         client_id: pool.client_id.clone(),
-        auth_rules: api.auth_rules,
+        revocation_table: seed::REVOCATION_TABLE.into(),
         log_level: "INFO".into(),
+        template_env: api.function_env,
     };
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let events = EventSource::new(client, pool, &root.join("events"), &names).await?;
-    let functions: Vec<Function> = functions
-        .into_iter()
-        .map(|f| {
-            let mut env = lambda_env(&f.name, &deployment);
-            env.extend(settings.extra_env.iter().cloned());
-            Function { env, ..f }
-        })
-        .collect();
+    let mut configured = Vec::with_capacity(functions.len());
+    for f in functions {
+        let mut env = lambda_env(&f.name, &deployment)?;
+        env.extend(settings.extra_env.iter().cloned());
+        configured.push(Function { env, ..f });
+    }
+    let functions = configured;
 
     let mut results: Vec<FunctionResult> = functions
         .iter()
