@@ -56,7 +56,6 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&logs).into_owned()
 }
 
-/// A running stack and an HTTP client for it.
 /// Waits until the next Unix second has begun: a revocation refuses tokens issued in its own
 /// second, so a sign-in that must pass waits for the next one (as the README tells clients to).
 pub async fn next_second() {
@@ -67,6 +66,7 @@ pub async fn next_second() {
     tokio::time::sleep(left + std::time::Duration::from_millis(20)).await;
 }
 
+/// A running stack and an HTTP client for it.
 pub struct TestApp {
     /// The stack.
     pub stack: LocalStack,
