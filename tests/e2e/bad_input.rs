@@ -5,11 +5,49 @@ use http::Method;
 use integration_tests::{TestApp, TestResponse, spawn_app};
 use serde_json::json;
 
-const PUBLIC_POSTS: [&str; 4] = [
+const PUBLIC_POSTS: [&str; 8] = [
     "/auth/sign-up",
     "/auth/verify-account",
+    "/auth/resend-code",
     "/auth/sign-in",
     "/auth/refresh",
+    "/auth/forgot-password",
+    "/auth/confirm-forgot-password",
+    "/auth/respond-to-challenge",
+];
+
+/// The protected routes that read a JSON body.
+const PROTECTED_WITH_BODY: [(Method, &str); 5] = [
+    (Method::POST, "/auth/change-password"),
+    (Method::POST, "/auth/mfa/totp/verify"),
+    (Method::PUT, "/auth/mfa"),
+    (Method::PATCH, "/auth/me"),
+    (Method::POST, "/auth/me/verify-attribute"),
+];
+
+/// Every protected route of the account API.
+const PROTECTED: [(Method, &str); 10] = [
+    (Method::GET, "/auth/me"),
+    (Method::PATCH, "/auth/me"),
+    (Method::DELETE, "/auth/me"),
+    (Method::POST, "/auth/me/verify-attribute"),
+    (Method::POST, "/auth/logout"),
+    (Method::POST, "/auth/change-password"),
+    (Method::POST, "/auth/mfa/totp/setup"),
+    (Method::POST, "/auth/mfa/totp/verify"),
+    (Method::PUT, "/auth/mfa"),
+    (Method::GET, "/admin/users"),
+];
+
+const MALFORMED: [&[u8]; 8] = [
+    b"{",
+    b"[]",
+    b"\"text\"",
+    b"42",
+    b"null",
+    b"{\"a\":1,}",
+    b"",
+    &[0xff, 0xfe, 0x00, 0x7b],
 ];
 
 fn assert_problem(response: &TestResponse, status: u16, code: &str, what: &str) {
@@ -29,6 +67,18 @@ fn assert_problem(response: &TestResponse, status: u16, code: &str, what: &str) 
     );
 }
 
+/// The `source` of every error of a validation problem, sorted.
+fn error_sources(response: &TestResponse) -> Vec<String> {
+    let mut sources: Vec<String> = response.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["source"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    sources.sort();
+    sources
+}
+
 async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: Vec<u8>) -> TestResponse {
     let headers: Vec<(&str, &str)> = content_type.map(|ct| vec![("content-type", ct)]).unwrap_or_default();
     app.send(Method::POST, path, &headers, body).await
@@ -37,18 +87,8 @@ async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: V
 #[tokio::test]
 async fn malformed_bodies_are_400_on_every_public_route() {
     let app = spawn_app().await;
-    let bodies: [&[u8]; 8] = [
-        b"{",
-        b"[]",
-        b"\"text\"",
-        b"42",
-        b"null",
-        b"{\"a\":1,}",
-        b"",
-        &[0xff, 0xfe, 0x00, 0x7b],
-    ];
     for path in PUBLIC_POSTS {
-        for body in bodies {
+        for body in MALFORMED {
             let response = post_raw(&app, path, Some("application/json"), body.to_vec()).await;
             assert_problem(&response, 400, "ValidationFailed", &format!("{path} {body:?}"));
             assert_eq!(response.body["errors"][0]["source"], "body", "{path} {body:?}");
@@ -91,17 +131,43 @@ async fn wrong_types_and_missing_fields_get_one_error_per_field() {
             json!({"refreshToken": "x".repeat(8193)}),
             vec!["refreshToken"],
         ),
+        (
+            "/auth/resend-code",
+            json!({"username": ["ada"], "email": "x"}),
+            vec!["email", "username"],
+        ),
+        ("/auth/forgot-password", json!({}), vec!["username"]),
+        (
+            "/auth/confirm-forgot-password",
+            json!({"username": "ada", "code": "12 34", "newPassword": " padded "}),
+            vec!["code", "newPassword"],
+        ),
+        (
+            "/auth/respond-to-challenge",
+            json!({"challengeName": "CUSTOM_CHALLENGE", "session": "short", "username": 7, "responses": []}),
+            vec!["challengeName", "responses", "session", "username"],
+        ),
+        (
+            "/auth/respond-to-challenge",
+            json!({"challengeName": "SOFTWARE_TOKEN_MFA", "session": "s".repeat(40), "username": "ada",
+                   "responses": {"SOFTWARE_TOKEN_MFA_CODE": 123456, "USERNAME": "eve", "SECRET_HASH": "x"}}),
+            vec![
+                "responses.SECRET_HASH",
+                "responses.SOFTWARE_TOKEN_MFA_CODE",
+                "responses.USERNAME",
+            ],
+        ),
+        (
+            "/auth/respond-to-challenge",
+            json!({"challengeName": "NEW_PASSWORD_REQUIRED", "session": "s".repeat(40), "username": "ada",
+                   "responses": {"userAttributes.custom:team": "red"}}),
+            vec!["responses.NEW_PASSWORD", "responses.userAttributes.custom:team"],
+        ),
     ];
     for (path, body, expected) in cases {
         let response = app.post_json(path, &body).await;
         assert_problem(&response, 400, "ValidationFailed", path);
-        let mut sources: Vec<String> = response.body["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| e["source"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        sources.sort();
+        let sources = error_sources(&response);
         assert_eq!(sources, expected, "{path} {body}");
     }
     app.stop().await;
@@ -128,9 +194,82 @@ async fn oversized_and_non_json_bodies_are_413_and_415() {
 }
 
 #[tokio::test]
+async fn protected_routes_answer_bad_bodies_with_every_bad_field_named() {
+    let app = spawn_app().await;
+    let demo = app.stack.pool.demo.clone();
+    let tokens = app.sign_in(&demo.username, &demo.password).await;
+    let access = tokens["accessToken"].as_str().expect("access token").to_owned();
+    let auth = format!("Bearer {access}");
+    for (method, path) in PROTECTED_WITH_BODY {
+        for body in MALFORMED {
+            let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+            let response = app.send(method.clone(), path, &headers, body.to_vec()).await;
+            assert_problem(&response, 400, "ValidationFailed", &format!("{method} {path} {body:?}"));
+            assert_eq!(response.body["errors"][0]["source"], "body", "{method} {path} {body:?}");
+        }
+        let response = app
+            .send(
+                method.clone(),
+                path,
+                &[("content-type", "text/plain"), ("authorization", auth.as_str())],
+                "x",
+            )
+            .await;
+        assert_problem(&response, 415, "UnsupportedMediaType", &format!("{method} {path}"));
+    }
+    let cases = [
+        (
+            Method::POST,
+            "/auth/change-password",
+            json!({"previousPassword": 1, "proposedPassword": "short", "extra": true}),
+            vec!["extra", "previousPassword", "proposedPassword"],
+        ),
+        (
+            Method::POST,
+            "/auth/mfa/totp/verify",
+            json!({"code": "", "friendlyDeviceName": "x".repeat(200)}),
+            vec!["code", "friendlyDeviceName"],
+        ),
+        (
+            Method::PUT,
+            "/auth/mfa",
+            json!({"totp": "always", "sms": 1}),
+            vec!["sms", "totp"],
+        ),
+        (
+            Method::PUT,
+            "/auth/mfa",
+            json!({"totp": "preferred", "sms": "preferred"}),
+            vec!["sms"],
+        ),
+        (Method::PUT, "/auth/mfa", json!({}), vec!["body"]),
+        (
+            Method::PATCH,
+            "/auth/me",
+            json!({"attributes": {"custom:team": "red", "email": "nope", "name": "x".repeat(3000)}}),
+            vec!["attributes.custom:team", "attributes.email", "attributes.name"],
+        ),
+        (Method::PATCH, "/auth/me", json!({"attributes": {}}), vec!["attributes"]),
+        (
+            Method::POST,
+            "/auth/me/verify-attribute",
+            json!({"attribute": "custom:team", "code": 5}),
+            vec!["attribute", "code"],
+        ),
+    ];
+    for (method, path, body, expected) in cases {
+        let response = app.call(method.clone(), path, &access, Some(&body)).await;
+        assert_problem(&response, 400, "ValidationFailed", &format!("{method} {path}"));
+        let sources = error_sources(&response);
+        assert_eq!(sources, expected, "{method} {path} {body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn protected_routes_without_a_usable_token_are_401() {
     let app = spawn_app().await;
-    for (method, path) in [(Method::GET, "/auth/me"), (Method::POST, "/auth/logout")] {
+    for (method, path) in PROTECTED {
         for authorization in [
             None,
             Some("Bearer"),

@@ -10,6 +10,7 @@ mod authorizer_events;
 mod bad_input;
 mod dependency_boundaries;
 mod event_files;
+mod lifecycle;
 mod revocation;
 mod secret_logs;
 mod trigger_events;

@@ -19,6 +19,7 @@ use tokio::process::Command;
 const NEW_PASSWORD: &str = "Trace-Secret-Passw0rd";
 const TEMPORARY_PASSWORD: &str = "Temp-Secret-Passw0rd1";
 const CODE: &str = "c0de-7g1x-secret";
+const CHANGED_PASSWORD: &str = "Changed-Secret-Passw0rd2";
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
@@ -47,6 +48,35 @@ fn event(function: &str, body: Option<Value>, bearer: Option<&str>) -> Vec<u8> {
         event["multiValueHeaders"]["Authorization"] = json!([value]);
     }
     serde_json::to_vec(&event).expect("JSON")
+}
+
+/// The function's event file sent to another route of the same function.
+fn routed_event(function: &str, method: &str, resource: &str, body: Option<Value>, bearer: Option<&str>) -> Vec<u8> {
+    let mut event: Value = serde_json::from_slice(&self::event(function, body.clone(), bearer)).expect("JSON");
+    event["httpMethod"] = json!(method);
+    event["resource"] = json!(resource);
+    event["path"] = json!(resource);
+    event["requestContext"]["resourcePath"] = json!(resource);
+    event["requestContext"]["httpMethod"] = json!(method);
+    if body.is_some() {
+        event["headers"]["Content-Type"] = json!("application/json");
+        event["multiValueHeaders"]["Content-Type"] = json!(["application/json"]);
+    } else {
+        event["body"] = Value::Null;
+    }
+    serde_json::to_vec(&event).expect("JSON")
+}
+
+/// Secrets in a function's answer (a Lambda proxy response whose body is JSON).
+fn issued_secrets(answer: &str) -> Vec<String> {
+    let Ok(response) = serde_json::from_str::<Value>(answer) else {
+        return Vec::new();
+    };
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("{}")).unwrap_or_default();
+    ["accessToken", "refreshToken", "idToken", "session", "secretCode"]
+        .iter()
+        .filter_map(|name| body[*name].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Runs `binary` under a local Runtime API with `env`, feeds it `events`, and answers what it
@@ -153,6 +183,45 @@ async fn no_function_logs_a_secret_at_trace() {
     let leaver_access = leaver["accessToken"].as_str().expect("token").to_owned();
     let leaver_refresh = leaver["refreshToken"].as_str().expect("token").to_owned();
 
+    // A user of its own for the password and MFA routes (a reset ends its sessions).
+    let made = app
+        .call(
+            http::Method::POST,
+            "/admin/users",
+            &access,
+            Some(&json!({"username": "resetter", "email": "resetter@example.com", "temporaryPassword": TEMPORARY_PASSWORD})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.raw);
+    app.set_permanent_password("resetter", NEW_PASSWORD).await;
+    let resetter = session(&app, "resetter", NEW_PASSWORD).await;
+    let resetter_access = resetter["accessToken"].as_str().expect("token").to_owned();
+    // A user whose first sign-in asks for a new password.
+    let made = app
+        .call(
+            http::Method::POST,
+            "/admin/users",
+            &access,
+            Some(&json!({"username": "newcomer", "email": "newcomer@example.com", "temporaryPassword": TEMPORARY_PASSWORD})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.raw);
+    let challenge = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "newcomer", "password": TEMPORARY_PASSWORD}),
+        )
+        .await;
+    let challenge_session = challenge.body["session"].as_str().expect("session").to_owned();
+    let totp_secret = app
+        .call(http::Method::POST, "/auth/mfa/totp/setup", &resetter_access, None)
+        .await
+        .body["secretCode"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let totp = integration_tests::current_totp(&totp_secret).await;
+
     let mut secrets = Secrets {
         values: vec![
             demo.password.clone(),
@@ -164,6 +233,11 @@ async fn no_function_logs_a_secret_at_trace() {
             NEW_PASSWORD.to_owned(),
             TEMPORARY_PASSWORD.to_owned(),
             CODE.to_owned(),
+            CHANGED_PASSWORD.to_owned(),
+            resetter_access.clone(),
+            challenge_session.clone(),
+            totp_secret.clone(),
+            totp.clone(),
         ],
     };
     // Tokens are long: a log line quoting part of one (a signature, a payload) is a leak too.
@@ -238,6 +312,64 @@ async fn no_function_logs_a_secret_at_trace() {
                 vec![text.into_bytes()]
             }
             "pre_token_generation" => vec![event(function, None, None)],
+            "password" => vec![
+                routed_event(
+                    function,
+                    "POST",
+                    "/auth/forgot-password",
+                    Some(json!({"username": "resetter"})),
+                    None,
+                ),
+                routed_event(
+                    function,
+                    "POST",
+                    "/auth/confirm-forgot-password",
+                    Some(json!({"username": "resetter", "code": CODE, "newPassword": NEW_PASSWORD})),
+                    None,
+                ),
+                routed_event(
+                    function,
+                    "POST",
+                    "/auth/change-password",
+                    Some(json!({"previousPassword": NEW_PASSWORD, "proposedPassword": CHANGED_PASSWORD})),
+                    Some(&resetter_access),
+                ),
+            ],
+            "respond_to_challenge" => vec![event(
+                function,
+                body(
+                    json!({"challengeName": "NEW_PASSWORD_REQUIRED", "session": challenge_session, "username": "newcomer",
+                            "responses": {"NEW_PASSWORD": NEW_PASSWORD}}),
+                ),
+                None,
+            )],
+            "mfa" => vec![
+                routed_event(function, "POST", "/auth/mfa/totp/setup", None, Some(&resetter_access)),
+                routed_event(
+                    function,
+                    "POST",
+                    "/auth/mfa/totp/verify",
+                    Some(json!({"code": totp, "friendlyDeviceName": "trace phone"})),
+                    Some(&resetter_access),
+                ),
+                routed_event(
+                    function,
+                    "PUT",
+                    "/auth/mfa",
+                    Some(json!({"totp": "enabled"})),
+                    Some(&resetter_access),
+                ),
+            ],
+            "me" => vec![
+                event(function, None, Some(&access)),
+                routed_event(
+                    function,
+                    "PATCH",
+                    "/auth/me",
+                    Some(json!({"attributes": {"name": "Trace Name"}})),
+                    Some(&access),
+                ),
+            ],
             _ => vec![event(function, None, Some(&access))],
         }
     };
@@ -257,6 +389,12 @@ async fn no_function_logs_a_secret_at_trace() {
             "{function}: {answers:?}"
         );
         secrets.assert_absent(&function, &logs);
+        // What the function answered with (tokens, sessions, secrets) is secret too.
+        for answer in &answers {
+            for issued in issued_secrets(answer) {
+                assert!(!logs.contains(&issued), "{function} logged a secret it answered with");
+            }
+        }
         saw_trace_or_debug |= logs.contains("\"level\":\"TRACE\"") || logs.contains("\"level\":\"DEBUG\"");
     }
     assert!(

@@ -53,6 +53,19 @@ impl AttributeAllowList {
     pub fn allows(&self, name: &str) -> bool {
         self.0.contains(name)
     }
+
+    /// Checks one attribute a user sets (at sign-up, answering a new-password challenge,
+    /// updating the profile, where `also` adds `email`): the name must be allowed and the
+    /// value short enough. The error is for the caller.
+    pub(crate) fn check(&self, name: &str, value: &str, also: &[&str]) -> Result<(), String> {
+        if !self.allows(name) && !also.contains(&name) {
+            return Err("is not an attribute a user can set".into());
+        }
+        if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
+            return Err(format!("must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"));
+        }
+        Ok(())
+    }
 }
 
 fn is_privileged(name: &str) -> bool {

@@ -32,15 +32,20 @@ pub mod admin_users;
 pub mod list_users;
 pub mod logout;
 pub mod me;
+pub mod mfa;
+pub mod password;
 pub mod refresh_tokens;
+pub mod respond_to_challenge;
 pub mod sign_in;
 pub mod sign_up;
 pub mod verify_account;
 
 mod attributes;
+mod totp;
 
 pub use attributes::AttributeAllowList;
 pub use revocations::Revoker;
+pub use totp::TotpIssuer;
 
 /// What the handlers share: built once at cold start.
 pub struct AccountApi<P> {
@@ -51,6 +56,8 @@ pub struct AccountApi<P> {
     /// Where the routes that end sessions record it for the authorizer; `None` without a
     /// revocation table.
     pub revoker: Option<Revoker>,
+    /// The name authenticator apps show for a new software token.
+    pub totp_issuer: TotpIssuer,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
@@ -60,6 +67,7 @@ impl<P: IdentityProvider> AccountApi<P> {
             idp,
             sign_up_attributes,
             revoker: None,
+            totp_issuer: TotpIssuer::default(),
         }
     }
 
@@ -76,9 +84,11 @@ impl AccountApi<CognitoIdentityProvider> {
     pub async fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let settings = CognitoSettings::from_env(env)?;
         let attributes = AttributeAllowList::from_env(env)?;
+        let totp_issuer = TotpIssuer::from_env(env)?;
         let revoker = Revoker::from_env(env, &settings).await?;
         let mut api = Self::new(CognitoIdentityProvider::connect(settings).await, attributes);
         api.revoker = revoker;
+        api.totp_issuer = totp_issuer;
         Ok(api)
     }
 }

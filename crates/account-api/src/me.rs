@@ -1,17 +1,30 @@
-//! `GET /auth/me` with `Authorization: Bearer <access token>` → 200
-//! `{username, sub, groups, attributes}` from GetUser.
+//! The signed-in user's own account, one Lambda function (`me`) for the family, because every
+//! route calls Cognito with the caller's access token and answers the same profile (all
+//! behind the authorizer):
+//!
+//! - `GET /auth/me` → 200 `{username, sub, groups, attributes}` (GetUser);
+//! - `PATCH /auth/me` `{attributes}` → 200, the same body (UpdateUserAttributes, then GetUser),
+//!   with `pendingVerification` naming the attributes a code was sent for. The attributes a
+//!   user may set at sign-up are allowed, and `email`: with the template's
+//!   `AttributesRequireVerificationBeforeUpdate`, Cognito keeps the verified address until the
+//!   code sent to the new one is confirmed;
+//! - `POST /auth/me/verify-attribute` `{attribute, code}` → 204 (VerifyUserAttribute);
+//! - `DELETE /auth/me` → 204 (DeleteUser): the user's tokens are revoked first (the
+//!   revocation store's user record), so a deleted account's tokens stop at the authorizer
+//!   at once; if that record cannot be written, nothing is deleted (503).
 //!
 //! Groups are not part of GetUser's answer: they come from the access token's
 //! `cognito:groups` claim, read only after Cognito has accepted that very token.
 
 use std::collections::BTreeMap;
 
-use crate::cognito::IdentityProvider;
+use crate::cognito::{IdentityProvider, UserProfile};
 use auth_contract::token::{ClaimNames, StrList, read_unverified};
 use http_kit::ApiError;
-use http_kit::body::bearer_token;
+use http_kit::body::{bearer_token, json_object, route};
+use http_kit::inputs::{AccessToken, ConfirmationCode, Email};
 use http_kit::respond;
-use http_kit::response::json;
+use http_kit::response::{json, no_content};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
@@ -22,18 +35,24 @@ use crate::errors::{Exceptions, answer};
 use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MeBody<'a> {
     username: &'a str,
     sub: &'a str,
     groups: Vec<String>,
     attributes: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pending_verification: Vec<String>,
 }
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]).
 const COGNITO_EXCEPTIONS: Exceptions =
     token_rejected!("The access token is not valid, has expired or has been revoked.");
 
-/// The Lambda handler.
+/// Attributes a user proves with a code.
+const VERIFIABLE: &[&str] = &["email", "phone_number"];
+
+/// The Lambda handler: one function for the family, dispatching on the route.
 #[instrument(name = "me", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
     Ok(respond(me(api, &request).await))
@@ -41,11 +60,33 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 
 async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let access_token = bearer_token(request.headers())?;
-    let profile = api
-        .idp
-        .get_user(&access_token)
-        .await
-        .map_err(answer(COGNITO_EXCEPTIONS))?;
+    let (method, resource) = route(request).ok_or_else(|| ApiError::internal("no route in the request"))?;
+    match (method.as_str(), resource.as_str()) {
+        ("PATCH", "/auth/me") => update(api, &access_token, request).await,
+        ("POST", "/auth/me/verify-attribute") => verify_attribute(api, &access_token, request).await,
+        ("DELETE", "/auth/me") => delete(api, &access_token).await,
+        ("GET", "/auth/me") => {
+            let profile = profile(api, &access_token).await?;
+            answer_profile(&access_token, &profile, Vec::new())
+        }
+        _ => Err(ApiError::internal(format!(
+            "me is wired to a route it does not serve: {method} {resource}"
+        ))),
+    }
+}
+
+async fn profile<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    access_token: &AccessToken,
+) -> Result<UserProfile, ApiError> {
+    api.idp.get_user(access_token).await.map_err(answer(COGNITO_EXCEPTIONS))
+}
+
+fn answer_profile(
+    access_token: &AccessToken,
+    profile: &UserProfile,
+    pending_verification: Vec<String>,
+) -> Result<Response<Body>, ApiError> {
     let groups = token_groups(access_token.expose_secret());
     let sub = profile.attributes.get("sub").map(String::as_str).unwrap_or_default();
     json(
@@ -55,8 +96,98 @@ async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Resu
             sub,
             groups,
             attributes: &profile.attributes,
+            pending_verification,
         },
     )
+}
+
+async fn update<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    access_token: &AccessToken,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let mut fields = json_object(request)?;
+    let raw = fields.required_string_map("attributes");
+    let mut attributes = BTreeMap::new();
+    if raw.as_ref().is_some_and(BTreeMap::is_empty) {
+        fields.reject("attributes", "must name at least one attribute");
+    }
+    for (name, value) in raw.unwrap_or_default() {
+        let source = format!("attributes.{name}");
+        let checked = api.sign_up_attributes.check(&name, &value, &["email"]).and_then(|()| {
+            if name == "email" {
+                Email::try_from(value.clone()).map(|_| ())
+            } else {
+                Ok(())
+            }
+        });
+        match checked {
+            Ok(()) => {
+                attributes.insert(name, value);
+            }
+            Err(message) => fields.reject(&source, message),
+        }
+    }
+    fields.finish(|| Some(()))?;
+    let deliveries = api
+        .idp
+        .update_user_attributes(access_token, &attributes)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
+    let pending = deliveries.into_iter().filter_map(|d| d.attribute_name).collect();
+    let profile = profile(api, access_token).await?;
+    answer_profile(access_token, &profile, pending)
+}
+
+async fn verify_attribute<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    access_token: &AccessToken,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let mut fields = json_object(request)?;
+    let attribute = fields.required::<VerifiableAttribute>("attribute");
+    let code = fields.required::<ConfirmationCode>("code");
+    let (attribute, code) = fields.finish(|| Some((attribute?, code?)))?;
+    api.idp
+        .verify_user_attribute(access_token, attribute.0, &code)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
+    Ok(no_content())
+}
+
+async fn delete<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    access_token: &AccessToken,
+) -> Result<Response<Body>, ApiError> {
+    if let Some(revoker) = &api.revoker {
+        // The `sub` from Cognito, not from the token's claims: only the token's owner can be
+        // revoked, even if this route were ever reached without the authorizer.
+        let profile = profile(api, access_token).await?;
+        let sub = profile
+            .attributes
+            .get("sub")
+            .ok_or_else(|| ApiError::internal("GetUser answered without a sub"))?;
+        revoker.revoke_user(sub).await?;
+    }
+    api.idp
+        .delete_user(access_token)
+        .await
+        .map_err(answer(COGNITO_EXCEPTIONS))?;
+    Ok(no_content())
+}
+
+/// An attribute verified with a code: `email` or `phone_number`.
+struct VerifiableAttribute(&'static str);
+
+impl TryFrom<String> for VerifiableAttribute {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        VERIFIABLE
+            .iter()
+            .find(|name| **name == value)
+            .map(|name| Self(name))
+            .ok_or_else(|| format!("must be one of {}", VERIFIABLE.join(", ")))
+    }
 }
 
 /// The `cognito:groups` claim of a token Cognito has just accepted; empty when absent or
@@ -145,5 +276,176 @@ mod handler_tests {
         let api = api(&[&rule], None);
         let (status, problem) = read(handler(&api, get(Some("a.b.c"))).await.unwrap());
         assert_eq!((status, problem["code"].as_str().unwrap()), (401, "Unauthorized"));
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use super::*;
+    use crate::test_support::*;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::delete_user::DeleteUserOutput;
+    use aws_sdk_cognitoidentityprovider::operation::get_user::GetUserOutput;
+    use aws_sdk_cognitoidentityprovider::operation::update_user_attributes::UpdateUserAttributesOutput;
+    use aws_sdk_cognitoidentityprovider::operation::verify_user_attribute::VerifyUserAttributeOutput;
+    use aws_sdk_cognitoidentityprovider::types::{AttributeType, CodeDeliveryDetailsType, DeliveryMediumType};
+    use aws_smithy_mocks::{Rule, mock};
+
+    fn call(method: &str, path: &str, body: Option<&str>) -> Request {
+        let mut request = post_json(path, body.unwrap_or_default());
+        *request.method_mut() = method.parse().expect("method");
+        if body.is_none() {
+            *request.body_mut() = Body::Empty;
+        }
+        with_bearer(request, "a.b.c")
+    }
+
+    fn get_user(email: &'static str) -> Rule {
+        mock!(Client::get_user)
+            .match_requests(|req| req.access_token() == Some("a.b.c"))
+            .then_output(move || {
+                let attr = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build().expect("attribute");
+                GetUserOutput::builder()
+                    .username("ada")
+                    .user_attributes(attr("sub", "sub-ada"))
+                    .user_attributes(attr("email", email))
+                    .user_attributes(attr("name", "Ada Lovelace"))
+                    .build()
+                    .expect("output")
+            })
+    }
+
+    #[tokio::test]
+    async fn a_profile_update_answers_the_new_profile_and_what_awaits_a_code() {
+        let update = mock!(Client::update_user_attributes)
+            .match_requests(|req| {
+                let attrs: Vec<(&str, Option<&str>)> =
+                    req.user_attributes().iter().map(|a| (a.name(), a.value())).collect();
+                req.access_token() == Some("a.b.c")
+                    && attrs == vec![("email", Some("new@example.com")), ("name", Some("Ada Lovelace"))]
+            })
+            .then_output(|| {
+                UpdateUserAttributesOutput::builder()
+                    .code_delivery_details_list(
+                        CodeDeliveryDetailsType::builder()
+                            .attribute_name("email")
+                            .delivery_medium(DeliveryMediumType::Email)
+                            .destination("n***@e***")
+                            .build(),
+                    )
+                    .build()
+            });
+        let get = get_user("ada@example.com");
+        let subject = api(&[&update, &get], None);
+        let body = r#"{"attributes":{"name":"Ada Lovelace","email":"new@example.com"}}"#;
+        let (status, answer) = read(handler(&subject, call("PATCH", "/auth/me", Some(body))).await.unwrap());
+        assert_eq!(status, 200);
+        // The verified address stays until the new one is confirmed.
+        assert_eq!(answer["attributes"]["email"], "ada@example.com");
+        assert_eq!(answer["attributes"]["name"], "Ada Lovelace");
+        assert_eq!(answer["pendingVerification"], serde_json::json!(["email"]));
+        assert_eq!(answer["username"], "ada");
+    }
+
+    #[tokio::test]
+    async fn attributes_that_grant_access_or_are_malformed_never_reach_cognito() {
+        let subject = api(&[], None);
+        for (body, source) in [
+            (r#"{"attributes":{"custom:team":"red"}}"#, "attributes.custom:team"),
+            (
+                r#"{"attributes":{"email_verified":"true"}}"#,
+                "attributes.email_verified",
+            ),
+            (r#"{"attributes":{"email":"not-an-address"}}"#, "attributes.email"),
+            (r#"{"attributes":{"name":7}}"#, "attributes.name"),
+            (r#"{"attributes":{}}"#, "attributes"),
+            (r#"{"attributes":"name"}"#, "attributes"),
+            (r#"{}"#, "attributes"),
+        ] {
+            let (status, problem) = read(handler(&subject, call("PATCH", "/auth/me", Some(body))).await.unwrap());
+            assert_eq!(
+                (status, problem["errors"][0]["source"].as_str()),
+                (400, Some(source)),
+                "{body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn verifying_an_attribute_sends_its_code_and_wrong_codes_are_answered() {
+        let ok = mock!(Client::verify_user_attribute)
+            .match_requests(|req| req.attribute_name() == Some("email") && req.code() == Some("123456"))
+            .then_output(|| VerifyUserAttributeOutput::builder().build());
+        let subject = api(&[&ok], None);
+        let body = r#"{"attribute":"email","code":"123456"}"#;
+        assert_eq!(
+            read(
+                handler(&subject, call("POST", "/auth/me/verify-attribute", Some(body)))
+                    .await
+                    .unwrap()
+            )
+            .0,
+            204
+        );
+        for (code, status, problem) in [
+            ("CodeMismatchException", 400, "CodeMismatch"),
+            ("ExpiredCodeException", 400, "ExpiredCode"),
+            ("NotAuthorizedException", 401, "Unauthorized"),
+        ] {
+            let rule = fails_with(mock!(Client::verify_user_attribute), code, "x");
+            let subject = api(&[&rule], None);
+            let (got, answer) = read(
+                handler(&subject, call("POST", "/auth/me/verify-attribute", Some(body)))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!((got, answer["code"].as_str().unwrap()), (status, problem), "{code}");
+        }
+        let subject = api(&[], None);
+        let (status, problem) = read(
+            handler(
+                &subject,
+                call(
+                    "POST",
+                    "/auth/me/verify-attribute",
+                    Some(r#"{"attribute":"name","code":"1 2"}"#),
+                ),
+            )
+            .await
+            .unwrap(),
+        );
+        let sources = error_sources(&problem);
+        assert_eq!(status, 400);
+        assert_eq!(sources, ["attribute", "code"]);
+    }
+
+    #[tokio::test]
+    async fn deleting_the_account_revokes_its_tokens_first_and_nothing_is_deleted_without_the_record() {
+        let (store, revoker) = memory_revoker();
+        let get = get_user("ada@example.com");
+        let delete = mock!(Client::delete_user)
+            .match_requests(|req| req.access_token() == Some("a.b.c"))
+            .then_output(|| DeleteUserOutput::builder().build());
+        store.set_failing(true);
+        let subject = api(&[&get, &delete], None).with_revoker(revoker.clone());
+        let (status, problem) = read(handler(&subject, call("DELETE", "/auth/me", None)).await.unwrap());
+        assert_eq!(
+            (status, problem["code"].as_str().unwrap()),
+            (503, "RevocationUnavailable")
+        );
+        assert_eq!(delete.num_calls(), 0);
+        store.set_failing(false);
+        let (status, _) = read(handler(&subject, call("DELETE", "/auth/me", None)).await.unwrap());
+        assert_eq!(status, 204);
+        assert_eq!(delete.num_calls(), 1);
+        assert!(store.get(&user_key("sub-ada")).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_route_the_provider_does_not_emulate_is_a_501_naming_the_call() {
+        let err = answer(COGNITO_EXCEPTIONS)(crate::cognito::IdpError::NotEmulated("DeleteUser"));
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (501, "NotEmulated"));
+        assert!(problem.detail.contains("DeleteUser"));
     }
 }

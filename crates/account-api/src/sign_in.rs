@@ -74,7 +74,13 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
         .sign_in(&username, &password)
         .await
         .map_err(answer(COGNITO_EXCEPTIONS))?;
-    match &outcome {
+    answer_sign_in(&outcome)
+}
+
+/// The answer to a sign-in step (a password, a challenge answered): the tokens, or the next
+/// challenge with its session.
+pub(crate) fn answer_sign_in(outcome: &SignInOutcome) -> Result<Response<Body>, ApiError> {
+    match outcome {
         SignInOutcome::Tokens(tokens) => json(StatusCode::OK, &TokensBody::from_tokens(tokens)),
         SignInOutcome::Challenge {
             name,

@@ -13,7 +13,6 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::attributes::MAX_ATTRIBUTE_VALUE_CHARS;
 use crate::{AccountApi, HandlerResult};
 
 #[derive(Serialize)]
@@ -66,16 +65,11 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
     let email = fields.required("email");
     let mut attributes = BTreeMap::new();
     for (name, value) in fields.optional_string_map("attributes").unwrap_or_default() {
-        let source = format!("attributes.{name}");
-        if !api.sign_up_attributes.allows(&name) {
-            fields.reject(&source, "is not an attribute that can be set at sign-up");
-        } else if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
-            fields.reject(
-                &source,
-                format!("must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"),
-            );
-        } else {
-            attributes.insert(name, value);
+        match api.sign_up_attributes.check(&name, &value, &[]) {
+            Ok(()) => {
+                attributes.insert(name, value);
+            }
+            Err(message) => fields.reject(&format!("attributes.{name}"), message),
         }
     }
     fields.finish(|| {

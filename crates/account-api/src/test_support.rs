@@ -137,3 +137,18 @@ pub(crate) const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-
 pub(crate) fn user_key(sub: &str) -> String {
     auth_contract::revocation::RevocationKey::user(ISSUER, sub).partition_key()
 }
+
+/// The `source` of every error of a validation problem, sorted.
+pub(crate) fn error_sources(problem: &serde_json::Value) -> Vec<String> {
+    let mut sources: Vec<String> = problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["source"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    sources.sort();
+    sources
+}

@@ -1,9 +1,20 @@
-//! `POST /auth/verify-account` `{username, code}` → 200 `{username, confirmed: true}`.
+//! Account verification, one Lambda function (`verify_account`) for the two routes about the
+//! sign-up code:
+//!
+//! - `POST /auth/verify-account` `{username, code}` → 200 `{username, confirmed: true}`
+//!   (ConfirmSignUp);
+//! - `POST /auth/resend-code` `{username}` → 202 `{}` (ResendConfirmationCode).
+//!
+//! Resend answers the same 202 for an unknown, an already confirmed and a waiting account
+//! (Cognito answers the first two with a simulated delivery or an error, depending on the
+//! pool's settings): whether an account exists is nobody's business. For the same reason the
+//! answer never says where the code went.
 
 use crate::cognito::IdentityProvider;
-use crate::errors::{Exceptions, answer};
+use crate::errors::{Exceptions, answer, without_telling};
+use crate::password::accepted;
 use http_kit::ApiError;
-use http_kit::body::json_object;
+use http_kit::body::{json_object, route};
 use http_kit::inputs::{ConfirmationCode, Username};
 use http_kit::respond;
 use http_kit::response::json;
@@ -26,10 +37,32 @@ const COGNITO_EXCEPTIONS: Exceptions = &[
     ("NotAuthorizedException", || ApiError::AlreadyConfirmed),
 ];
 
-/// The Lambda handler.
+/// Cognito's codes that resend answers as a plain 202: unknown user, already confirmed
+/// (`InvalidParameterException`), and a pool that refuses the request for the account's state.
+const NOT_TOLD: &[&str] = &[
+    "UserNotFoundException",
+    "InvalidParameterException",
+    "NotAuthorizedException",
+];
+
+/// The Lambda handler: one function for both routes, dispatching on the route.
 #[instrument(name = "verify_account", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
-    Ok(respond(verify_account(api, &request).await))
+    let answer = match route(&request) {
+        Some((method, resource)) if method == "POST" && resource == "/auth/resend-code" => {
+            resend_code(api, &request).await
+        }
+        _ => verify_account(api, &request).await,
+    };
+    Ok(respond(answer))
+}
+
+async fn resend_code<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let mut fields = json_object(request)?;
+    let username = fields.required::<Username>("username");
+    let username = fields.finish(|| username)?;
+    without_telling(api.idp.resend_confirmation_code(&username).await, NOT_TOLD)?;
+    accepted()
 }
 
 async fn verify_account<P: IdentityProvider>(
@@ -60,6 +93,8 @@ mod tests {
     use crate::test_support::*;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::confirm_sign_up::ConfirmSignUpOutput;
+    use aws_sdk_cognitoidentityprovider::operation::resend_confirmation_code::ResendConfirmationCodeOutput;
+    use aws_sdk_cognitoidentityprovider::types::{CodeDeliveryDetailsType, DeliveryMediumType};
     use aws_smithy_mocks::mock;
 
     const BODY: &str = r#"{"username":"ada","code":"123456"}"#;
@@ -99,6 +134,70 @@ mod tests {
             let (got, problem) = read(handler(&api, post_json("/auth/verify-account", BODY)).await.unwrap());
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, api_code), "{code}");
         }
+    }
+
+    #[tokio::test]
+    async fn resending_a_code_answers_the_same_for_every_account() {
+        let waiting = mock!(Client::resend_confirmation_code)
+            .match_requests(|req| {
+                req.username() == Some("ada")
+                    && req.client_id() == Some(CLIENT_ID)
+                    && req.secret_hash() == Some(secret_hash("ada", CLIENT_ID, CLIENT_SECRET).as_str())
+            })
+            .then_output(|| {
+                ResendConfirmationCodeOutput::builder()
+                    .code_delivery_details(
+                        CodeDeliveryDetailsType::builder()
+                            .destination("a***@e***")
+                            .delivery_medium(DeliveryMediumType::Email)
+                            .attribute_name("email")
+                            .build(),
+                    )
+                    .build()
+            });
+        let subject = api(&[&waiting], Some(CLIENT_SECRET));
+        let expected = read(
+            handler(&subject, post_json("/auth/resend-code", r#"{"username":"ada"}"#))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(expected, (202, serde_json::json!({})));
+        for (code, message) in [
+            ("UserNotFoundException", "Username/client id combination not found."),
+            ("InvalidParameterException", "User is already confirmed."),
+            (
+                "NotAuthorizedException",
+                "Cannot resend codes. Auto verification not turned on.",
+            ),
+        ] {
+            let rule = fails_with(mock!(Client::resend_confirmation_code), code, message);
+            let subject = api(&[&rule], None);
+            let got = read(
+                handler(&subject, post_json("/auth/resend-code", r#"{"username":"ada"}"#))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(got, expected, "{code}");
+        }
+        for (code, status) in [("LimitExceededException", 429), ("CodeDeliveryFailureException", 502)] {
+            let rule = fails_with(mock!(Client::resend_confirmation_code), code, "x");
+            let subject = api(&[&rule], None);
+            let got = read(
+                handler(&subject, post_json("/auth/resend-code", r#"{"username":"ada"}"#))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(got.0, status, "{code}");
+        }
+        let (status, problem) = read(
+            handler(&api(&[], None), post_json("/auth/resend-code", r#"{"username":""}"#))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            (status, problem["errors"][0]["source"].as_str()),
+            (400, Some("username"))
+        );
     }
 
     #[tokio::test]

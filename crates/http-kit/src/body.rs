@@ -83,6 +83,11 @@ impl JsonFields {
         !self.errors.is_empty()
     }
 
+    /// Whether `source` has been rejected already (so a later rule does not report it twice).
+    pub fn rejected(&self, source: &str) -> bool {
+        self.errors.iter().any(|e| e.source == source)
+    }
+
     /// Adds an error found by the caller (a rule across fields, say).
     pub fn reject(&mut self, source: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(source, message));
@@ -124,6 +129,16 @@ impl JsonFields {
     pub fn optional<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<T> {
         let raw = self.take_string(name, false)?;
         self.validate(name, raw)
+    }
+
+    /// A required object of string values.
+    pub fn required_string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
+        if matches!(self.map.get(name), None | Some(Value::Null)) {
+            self.map.remove(name);
+            self.reject(name, "is required");
+            return None;
+        }
+        self.optional_string_map(name)
     }
 
     /// An optional object of string values (`{"name": "Ada"}`).
@@ -240,10 +255,14 @@ fn percent_decode(raw: &str) -> Option<String> {
 }
 
 /// The route a request came in on: its method and API Gateway resource (`/admin/users/{username}`),
-/// from the REST request context or the HTTP API route key.
+/// from the REST request context or the HTTP API route key; without a request context (a test,
+/// a direct invocation), the request's own path.
 pub fn route(request: &Request) -> Option<(http::Method, String)> {
     use lambda_http::request::RequestContext;
-    match request.request_context_ref()? {
+    let Some(context) = request.request_context_ref() else {
+        return Some((request.method().clone(), request.uri().path().to_owned()));
+    };
+    match context {
         RequestContext::ApiGatewayV1(ctx) => Some((ctx.http_method.clone(), ctx.resource_path.clone()?)),
         RequestContext::ApiGatewayV2(ctx) => {
             let key = ctx.route_key.as_deref()?;

@@ -66,6 +66,9 @@ pub enum ApiError {
         /// What is wrong with the credential, for the caller.
         detail: String,
     },
+    /// A sign-in challenge's session expired or is unknown: sign in again.
+    #[error("challenge session expired")]
+    SessionExpired,
     /// Sign-in before the account is verified.
     #[error("user not confirmed")]
     UserNotConfirmed,
@@ -129,6 +132,12 @@ pub enum ApiError {
     Unavailable {
         /// For the log.
         cause: String,
+    },
+    /// The local stack's Cognito emulator does not implement the call this route makes.
+    #[error("not emulated: {operation}")]
+    NotEmulated {
+        /// Cognito's operation (`DeleteUser`...).
+        operation: &'static str,
     },
     /// Anything else: a bug or an unexpected answer.
     #[error("internal error: {cause}")]
@@ -225,6 +234,7 @@ impl ApiError {
             Self::ExpiredCode => (S::BAD_REQUEST, "ExpiredCode", "The confirmation code has expired"),
             Self::InvalidCredentials => (S::UNAUTHORIZED, "InvalidCredentials", "Invalid credentials"),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "Unauthorized", "Unauthorized"),
+            Self::SessionExpired => (S::UNAUTHORIZED, "SessionExpired", "The sign-in session has expired"),
             Self::UserNotConfirmed => (S::FORBIDDEN, "UserNotConfirmed", "The account is not verified"),
             Self::PasswordResetRequired => (S::FORBIDDEN, "PasswordResetRequired", "A password reset is required"),
             Self::Forbidden(_) => (S::FORBIDDEN, "Forbidden", "Forbidden"),
@@ -261,6 +271,11 @@ impl ApiError {
                 "IdentityProviderUnavailable",
                 "The identity provider is unavailable",
             ),
+            Self::NotEmulated { .. } => (
+                S::NOT_IMPLEMENTED,
+                "NotEmulated",
+                "The local emulator does not implement this call",
+            ),
             Self::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "InternalError", "Internal error"),
         }
     }
@@ -283,6 +298,7 @@ impl ApiError {
             Self::CodeMismatch => "The confirmation code does not match; check it and try again.".into(),
             Self::ExpiredCode => "The confirmation code has expired; request a new one.".into(),
             Self::InvalidCredentials => "The username or password is incorrect.".into(),
+            Self::SessionExpired => "The sign-in session is unknown or has expired (3 minutes); sign in again.".into(),
             Self::UserNotConfirmed => "Verify the account with the code that was sent before signing in.".into(),
             Self::PasswordResetRequired => "The password must be reset before signing in.".into(),
             Self::Forbidden(_) => "The caller is not allowed to do this.".into(),
@@ -303,6 +319,9 @@ impl ApiError {
                 "Nothing was changed: the sign-out could not be recorded; retry later.".into()
             }
             Self::Unavailable { .. } => "The identity provider did not answer in time; retry later.".into(),
+            Self::NotEmulated { operation } => format!(
+                "The local stack's Cognito emulator does not implement {operation}; this route works against Amazon Cognito."
+            ),
             Self::Internal { .. } => "An unexpected error occurred.".into(),
         }
     }

@@ -142,6 +142,12 @@ macro_rules! secret_newtype {
             }
         }
 
+        impl From<$name> for SecretString {
+            fn from(value: $name) -> SecretString {
+                value.0
+            }
+        }
+
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(concat!(stringify!($name), "([REDACTED])"))
@@ -185,6 +191,18 @@ fn token_shape(value: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+secret_newtype!(
+    /// A sign-in challenge's session, as Cognito issued it: 20 to 4096 visible ASCII
+    /// characters.
+    Session,
+    |value| {
+        if !(20..=4096).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be the session of a sign-in challenge".into());
+        }
+        Ok(())
+    }
+);
 
 secret_newtype!(
     /// A refresh token as issued at sign-in (opaque to this API).

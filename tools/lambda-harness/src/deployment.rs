@@ -165,6 +165,7 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
                 "TOKEN_VALIDITY_SECONDS" => "3600".to_owned(),
                 "TOKEN_CUSTOMIZATION" => "on".to_owned(),
                 "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
+                "TOTP_ISSUER" => local_gateway::stack::TOTP_ISSUER.to_owned(),
                 other => return Err(format!("{function}: the harness cannot resolve {other}").into()),
             },
         };
@@ -208,8 +209,10 @@ mod tests {
         assert_eq!(authorizer["COGNITO_USER_POOL_ID"], "us-east-1_abc");
         assert_eq!(authorizer["REVOCATION_TABLE"], "revocations");
         assert!(authorizer["AUTH_RULES"].contains("/admin/users"));
-        let me: HashMap<String, String> = lambda_env("me", &deployment).unwrap().into_iter().collect();
-        assert!(!me.contains_key("AUTH_RULES") && !me.contains_key("REVOCATION_TABLE"));
+        let sign_in: HashMap<String, String> = lambda_env("sign_in", &deployment).unwrap().into_iter().collect();
+        assert!(!sign_in.contains_key("AUTH_RULES") && !sign_in.contains_key("REVOCATION_TABLE"));
+        let mfa: HashMap<String, String> = lambda_env("mfa", &deployment).unwrap().into_iter().collect();
+        assert_eq!(mfa["TOTP_ISSUER"], local_gateway::stack::TOTP_ISSUER);
         let logout: HashMap<String, String> = lambda_env("logout", &deployment).unwrap().into_iter().collect();
         assert_eq!(logout["REVOCATION_TABLE"], "revocations");
     }

@@ -15,6 +15,8 @@ use crate::BoxError;
 
 const ACCESS_PLACEHOLDER: &str = "REPLACE_WITH_ACCESS_TOKEN";
 const REFRESH_PLACEHOLDER: &str = "REPLACE_WITH_REFRESH_TOKEN";
+const SESSION_PLACEHOLDER: &str = "REPLACE_WITH_SESSION_FROM_SIGN_IN";
+const TEMPORARY_PASSWORD: &str = "Temporary-Passw0rd1";
 const PASSWORD: &str = "Correct-Horse-1";
 /// Its own user: logging out signs a user out everywhere, which would end the demo admin's
 /// session that the other functions' events carry.
@@ -92,6 +94,13 @@ impl EventSource {
                 self.sign_up(&username).await?;
                 with_body_fields(template, &[("username", username)])?
             }
+            "respond_to_challenge" => {
+                // A new user with a temporary password: sign-in asks for a new one.
+                let username = format!("challenge-{run}-{index}");
+                let session = self.new_password_challenge(&username).await?;
+                let text = template.replace(SESSION_PLACEHOLDER, &session);
+                with_body_fields(&text, &[("username", username)])?
+            }
             "logout" => {
                 let session = sign_in(&self.client, &self.pool, LOGOUT_USER, PASSWORD).await?;
                 // The emulator has no RevokeToken: it answers 500 and the SDK's retry back-off
@@ -102,6 +111,35 @@ impl EventSource {
             _ => with_session(template, &self.admin),
         };
         Ok(text.into_bytes())
+    }
+
+    /// Creates `username` with a temporary password and answers the session of the
+    /// NEW_PASSWORD_REQUIRED challenge its sign-in gets.
+    async fn new_password_challenge(&self, username: &str) -> Result<String, BoxError> {
+        self.client
+            .admin_create_user()
+            .user_pool_id(&self.pool.user_pool_id)
+            .username(username)
+            .temporary_password(TEMPORARY_PASSWORD)
+            .message_action(MessageActionType::Suppress)
+            .user_attributes(attribute("email", &format!("{username}@example.com"))?)
+            .send()
+            .await
+            .map_err(|e| format!("AdminCreateUser {username}: {e:?}"))?;
+        let output = self
+            .client
+            .initiate_auth()
+            .client_id(&self.pool.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", TEMPORARY_PASSWORD)
+            .send()
+            .await
+            .map_err(|e| format!("InitiateAuth {username}: {e:?}"))?;
+        output
+            .session()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("InitiateAuth {username}: no challenge session").into())
     }
 
     async fn sign_up(&self, username: &str) -> Result<(), BoxError> {

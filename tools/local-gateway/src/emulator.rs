@@ -60,6 +60,8 @@ impl Emulator {
         let port = if port == 0 { free_port()? } else { port };
         let child = Command::new(command)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Check TOTP codes for real (RFC 6238 on the emulator's fixed secret).
+            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use account_api::AccountApi;
-use account_api::cognito::CognitoIdentityProvider;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
 use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
@@ -25,6 +24,7 @@ use tokio::net::TcpListener;
 use tracing::Instrument;
 
 use crate::authorizer::{GatewayRequest, LocalAuthorizer};
+use crate::emulated_cognito::EmulatedCognito;
 use crate::problems;
 use crate::routes::{Function, Route, RouteMatch, find};
 use crate::template::GatewayResponse;
@@ -39,7 +39,7 @@ use crate::authorizer::{ACCOUNT_ID, API_ID};
 pub struct Gateway {
     routes: Vec<Route>,
     gateway_responses: Vec<GatewayResponse>,
-    api: AccountApi<CognitoIdentityProvider>,
+    api: AccountApi<EmulatedCognito>,
     authorizer: LocalAuthorizer,
     requests: AtomicU64,
 }
@@ -49,7 +49,7 @@ impl Gateway {
     pub fn new(
         routes: Vec<Route>,
         gateway_responses: Vec<GatewayResponse>,
-        api: AccountApi<CognitoIdentityProvider>,
+        api: AccountApi<EmulatedCognito>,
         authorizer: LocalAuthorizer,
     ) -> Self {
         Self {
@@ -185,6 +185,9 @@ impl Gateway {
             Function::Me => account_api::me::handler(&self.api, request).await,
             Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
             Function::AdminUsers => account_api::admin_users::handler(&self.api, request).await,
+            Function::Password => account_api::password::handler(&self.api, request).await,
+            Function::RespondToChallenge => account_api::respond_to_challenge::handler(&self.api, request).await,
+            Function::Mfa => account_api::mfa::handler(&self.api, request).await,
         };
         match result {
             Ok(response) => response,

@@ -2,6 +2,8 @@
 //!
 //! - [`authorizer`]: the Lambda authorizer applied to protected routes as API Gateway does.
 //! - [`emulator`]: starts moto's server (the local Cognito) on loopback and stops it on drop.
+//! - [`emulated_cognito`]: the Cognito client the functions use locally, saying which calls
+//!   the emulator lacks.
 //! - [`seed`]: creates the user pool, app client, groups and demo user.
 //! - [`routes`]: which route goes to which function.
 //! - [`gateway`]: an HTTP server that turns each request into the API Gateway event the Lambda
@@ -9,6 +11,7 @@
 //! - [`stack`]: all of the above started and stopped together.
 
 pub mod authorizer;
+pub mod emulated_cognito;
 pub mod emulator;
 pub mod gateway;
 pub mod problems;

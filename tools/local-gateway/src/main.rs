@@ -120,9 +120,11 @@ fn write_functions_env(stack: &LocalStack) -> std::io::Result<std::path::PathBuf
          COGNITO_ISSUER=https://cognito-idp.{region}.amazonaws.com/{pool}\n\
          COGNITO_JWKS_URL={emulator}/{pool}/.well-known/jwks.json\n\
          AWS_ENDPOINT_URL_DYNAMODB={emulator}\n\
-         REVOCATION_TABLE={table}\n",
+         REVOCATION_TABLE={table}\n\
+         TOTP_ISSUER={issuer}\n",
         client = stack.pool.client_id,
         table = local_gateway::seed::REVOCATION_TABLE,
+        issuer = local_gateway::stack::TOTP_ISSUER,
     );
     std::fs::write(&path, contents)?;
     Ok(path.canonicalize().unwrap_or(path))

@@ -1,6 +1,6 @@
-//! Answers only the local gateway gives: a route or method that does not exist. (API Gateway
-//! answers an unknown route itself, with the template's `MISSING_AUTHENTICATION_TOKEN`
-//! response, which is this same problem.)
+//! Answers no function gives, only the gateway: a route or method that does not exist, an
+//! authorizer that failed. (API Gateway answers these itself, with the template's gateway
+//! responses, which a test keeps equal to these problems.)
 
 use http::StatusCode;
 use http_kit::Problem;
@@ -22,5 +22,16 @@ pub fn method_not_allowed() -> Problem {
         "MethodNotAllowed",
         "Method not allowed",
         "This route does not accept this method.",
+    )
+}
+
+/// The authorizer failed (no JWKS, the revocation store unreadable and failing closed): the
+/// template's `AUTHORIZER_FAILURE`.
+pub fn authorization_unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "AuthorizationUnavailable",
+        "Authorization is unavailable",
+        "The caller could not be authorized now; retry later.",
     )
 }

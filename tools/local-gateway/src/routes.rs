@@ -24,11 +24,17 @@ pub enum Function {
     ListUsers,
     /// `functions/admin_users`.
     AdminUsers,
+    /// `functions/password`.
+    Password,
+    /// `functions/respond_to_challenge`.
+    RespondToChallenge,
+    /// `functions/mfa`.
+    Mfa,
 }
 
 impl Function {
     /// Every function with a route.
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 11] = [
         Function::SignUp,
         Function::VerifyAccount,
         Function::SignIn,
@@ -37,6 +43,9 @@ impl Function {
         Function::Me,
         Function::ListUsers,
         Function::AdminUsers,
+        Function::Password,
+        Function::RespondToChallenge,
+        Function::Mfa,
     ];
 
     /// The crate (and binary) name.
@@ -50,6 +59,9 @@ impl Function {
             Function::Me => "me",
             Function::ListUsers => "list_users",
             Function::AdminUsers => "admin_users",
+            Function::Password => "password",
+            Function::RespondToChallenge => "respond_to_challenge",
+            Function::Mfa => "mfa",
         }
     }
 

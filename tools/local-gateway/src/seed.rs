@@ -6,7 +6,8 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType,
-    PreventUserExistenceErrorTypes, SchemaAttributeType, UserPoolPolicyType, VerifiedAttributeType,
+    PreventUserExistenceErrorTypes, SchemaAttributeType, SoftwareTokenMfaConfigType, UserAttributeUpdateSettingsType,
+    UserPoolMfaType, UserPoolPolicyType, VerifiedAttributeType,
 };
 
 /// The region the emulator's pool lives in.
@@ -148,6 +149,12 @@ pub async fn seed(client: &Client, demo: DemoUser) -> Result<SeededPool, SeedErr
                 .build(),
         )
         .auto_verified_attributes(VerifiedAttributeType::Email)
+        .user_attribute_update_settings(
+            UserAttributeUpdateSettingsType::builder()
+                .attributes_require_verification_before_update(VerifiedAttributeType::Email)
+                .build(),
+        )
+        .mfa_configuration(UserPoolMfaType::Optional)
         .schema(
             SchemaAttributeType::builder()
                 .name("team")
@@ -163,6 +170,16 @@ pub async fn seed(client: &Client, demo: DemoUser) -> Result<SeededPool, SeedErr
         .and_then(|p| p.id())
         .ok_or_else(|| failed("CreateUserPool")("no pool id"))?
         .to_owned();
+
+    // What the template's `EnabledMfas: [SOFTWARE_TOKEN_MFA]` sets.
+    client
+        .set_user_pool_mfa_config()
+        .user_pool_id(&user_pool_id)
+        .software_token_mfa_configuration(SoftwareTokenMfaConfigType::builder().enabled(true).build())
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .send()
+        .await
+        .map_err(failed("SetUserPoolMfaConfig"))?;
 
     let app_client = client
         .create_user_pool_client()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
-use account_api::{AccountApi, AttributeAllowList, Revoker};
+use account_api::{AccountApi, AttributeAllowList, Revoker, TotpIssuer};
 use auth_contract::config::Env;
 use auth_contract::revocation::{RevocationPolicy, RevocationStore};
 use aws_sdk_cognitoidentityprovider::config::Credentials;
@@ -17,10 +17,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::authorizer::LocalAuthorizer;
+use crate::emulated_cognito::EmulatedCognito;
 use crate::emulator::{self, Emulator, EmulatorError};
 use crate::gateway::{self, Gateway};
 use crate::seed::{self, DemoUser, SeedError, SeededPool};
 use crate::template::{self, ApiDefinition, TemplateError};
+
+/// The name authenticator apps show for the local stack's codes.
+pub const TOTP_ISSUER: &str = "local-auth";
 
 #[derive(Debug, Clone)]
 /// How to start a local stack.
@@ -74,6 +78,9 @@ pub enum LocalStackError {
     #[error("authorizer could not load the JWKS: {0}")]
     /// The authorizer's first JWKS load.
     Jwks(#[from] cognito_jwt::JwksError),
+    #[error("configuration: {0}")]
+    /// A setting of the local stack itself.
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     /// Binding the gateway's port.
     Listen {
@@ -143,10 +150,12 @@ impl LocalStack {
             .authorizer_cache
             .unwrap_or(Duration::from_secs(api_definition.authorizer_cache_seconds));
         let authorizer = local_authorizer(&emulator_url, &pool, &api_definition, store, cache).await?;
+        let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
+        api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
         let gateway = Arc::new(Gateway::new(
             api_definition.routes.clone(),
             api_definition.gateway_responses.clone(),
-            AccountApi::new(idp, AttributeAllowList::default()).with_revoker(revoker),
+            api,
             authorizer,
         ));
 

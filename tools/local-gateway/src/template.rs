@@ -278,8 +278,12 @@ mod tests {
             [
                 "POST /auth/sign-up",
                 "POST /auth/verify-account",
+                "POST /auth/resend-code",
                 "POST /auth/sign-in",
-                "POST /auth/refresh"
+                "POST /auth/refresh",
+                "POST /auth/forgot-password",
+                "POST /auth/confirm-forgot-password",
+                "POST /auth/respond-to-challenge"
             ]
         );
         // Every protected route has its rule, and every rule a protected route.
@@ -365,7 +369,8 @@ mod tests {
                 ApiError::unauthorized("A valid bearer token is required.").problem(),
             ),
             ("ACCESS_DENIED", ApiError::Forbidden(Vec::new()).problem()),
-            ("AUTHORIZER_FAILURE", ApiError::internal("cause").problem()),
+            ("AUTHORIZER_FAILURE", crate::problems::authorization_unavailable()),
+            ("AUTHORIZER_CONFIGURATION_ERROR", ApiError::internal("cause").problem()),
             ("MISSING_AUTHENTICATION_TOKEN", crate::problems::route_not_found()),
             ("THROTTLED", ApiError::TooManyRequests.problem()),
         ];

@@ -8,7 +8,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, MessageActionType,
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, CodeDeliveryDetailsType,
+    MessageActionType, SmsMfaSettingsType, SoftwareTokenMfaSettingsType,
 };
 use http_kit::inputs::{AccessToken, ConfirmationCode, Password, RefreshToken, Username};
 use http_kit::inputs::{GroupName, Team};
@@ -16,8 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
 use super::{
-    AdminUser, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, NewUser, SignInOutcome, SignUpInput,
-    SignUpOutcome, Tokens, UserPage, UserProfile, UserSummary, secret_hash,
+    AdminUser, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, MfaPreference, NewUser, SignInOutcome,
+    SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile, UserSummary,
+    VerifiedSoftwareToken, secret_hash,
 };
 
 /// Bounds on every Cognito call, so a slow or unreachable endpoint ends in a 503 well before
@@ -87,6 +89,44 @@ fn tokens_from(result: &AuthenticationResultType) -> Result<Tokens, IdpError> {
     })
 }
 
+fn delivery(d: &CodeDeliveryDetailsType) -> CodeDelivery {
+    CodeDelivery {
+        destination: d.destination().map(str::to_owned),
+        delivery_medium: d.delivery_medium().map(|m| m.as_str().to_owned()),
+        attribute_name: d.attribute_name().map(str::to_owned),
+    }
+}
+
+/// Tokens, or the next challenge, from an authentication answer.
+fn outcome(
+    result: Option<&AuthenticationResultType>,
+    challenge: Option<&ChallengeNameType>,
+    session: Option<&str>,
+    parameters: Option<&std::collections::HashMap<String, String>>,
+) -> Result<SignInOutcome, IdpError> {
+    if let Some(result) = result {
+        return tokens_from(result).map(SignInOutcome::Tokens);
+    }
+    match challenge {
+        Some(name) => Ok(SignInOutcome::Challenge {
+            name: name.as_str().to_owned(),
+            session: session.map(|s| SecretString::from(s.to_owned())),
+            parameters: parameters
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        }),
+        None => Err(IdpError::Unexpected("answered neither tokens nor a challenge".into())),
+    }
+}
+
+fn mfa_flags(preference: MfaPreference) -> (bool, bool) {
+    match preference {
+        MfaPreference::Preferred => (true, true),
+        MfaPreference::Enabled => (true, false),
+        MfaPreference::Disabled => (false, false),
+    }
+}
+
 fn attribute(name: &str, value: &str) -> Result<AttributeType, IdpError> {
     AttributeType::builder()
         .name(name)
@@ -120,11 +160,7 @@ impl IdentityProvider for CognitoIdentityProvider {
         Ok(SignUpOutcome {
             user_sub: output.user_sub().to_owned(),
             user_confirmed: output.user_confirmed(),
-            code_delivery: output.code_delivery_details().map(|d| CodeDelivery {
-                destination: d.destination().map(str::to_owned),
-                delivery_medium: d.delivery_medium().map(|m| m.as_str().to_owned()),
-                attribute_name: d.attribute_name().map(str::to_owned),
-            }),
+            code_delivery: output.code_delivery_details().map(delivery),
         })
     }
 
@@ -155,22 +191,12 @@ impl IdentityProvider for CognitoIdentityProvider {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
         let output = request.send().await.map_err(IdpError::from_sdk)?;
-        if let Some(result) = output.authentication_result() {
-            return tokens_from(result).map(SignInOutcome::Tokens);
-        }
-        match output.challenge_name() {
-            Some(name) => Ok(SignInOutcome::Challenge {
-                name: name.as_str().to_owned(),
-                session: output.session().map(|s| SecretString::from(s.to_owned())),
-                parameters: output
-                    .challenge_parameters()
-                    .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default(),
-            }),
-            None => Err(IdpError::Unexpected(
-                "sign-in answered neither tokens nor a challenge".into(),
-            )),
-        }
+        outcome(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        )
     }
 
     #[instrument(skip_all)]
@@ -466,6 +492,220 @@ impl IdentityProvider for CognitoIdentityProvider {
             .admin_delete_user()
             .user_pool_id(&self.settings.user_pool_id)
             .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn resend_confirmation_code(&self, username: &Username) -> Result<Option<CodeDelivery>, IdpError> {
+        let output = self
+            .client
+            .resend_confirmation_code()
+            .client_id(&self.settings.client_id)
+            .username(username.as_str())
+            .set_secret_hash(self.secret_hash_for(username.as_str()))
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(output.code_delivery_details().map(delivery))
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn forgot_password(&self, username: &Username) -> Result<Option<CodeDelivery>, IdpError> {
+        let output = self
+            .client
+            .forgot_password()
+            .client_id(&self.settings.client_id)
+            .username(username.as_str())
+            .set_secret_hash(self.secret_hash_for(username.as_str()))
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(output.code_delivery_details().map(delivery))
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn confirm_forgot_password(
+        &self,
+        username: &Username,
+        code: &ConfirmationCode,
+        new_password: &Password,
+    ) -> Result<(), IdpError> {
+        self.client
+            .confirm_forgot_password()
+            .client_id(&self.settings.client_id)
+            .username(username.as_str())
+            .confirmation_code(code.expose_secret())
+            .password(new_password.expose_secret())
+            .set_secret_hash(self.secret_hash_for(username.as_str()))
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn change_password(
+        &self,
+        access_token: &AccessToken,
+        previous: &Password,
+        proposed: &Password,
+    ) -> Result<(), IdpError> {
+        self.client
+            .change_password()
+            .access_token(access_token.expose_secret())
+            .previous_password(previous.expose_secret())
+            .proposed_password(proposed.expose_secret())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(challenge, username = username.as_str()))]
+    async fn respond_to_challenge(
+        &self,
+        challenge: &str,
+        session: &SecretString,
+        username: &Username,
+        responses: &BTreeMap<String, SecretString>,
+    ) -> Result<SignInOutcome, IdpError> {
+        let mut request = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.settings.client_id)
+            .challenge_name(ChallengeNameType::from(challenge))
+            .session(session.expose_secret())
+            .challenge_responses("USERNAME", username.as_str());
+        for (name, value) in responses {
+            request = request.challenge_responses(name, value.expose_secret());
+        }
+        if let Some(hash) = self.secret_hash_for(username.as_str()) {
+            request = request.challenge_responses("SECRET_HASH", hash);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        outcome(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        )
+    }
+
+    #[instrument(skip_all)]
+    async fn associate_software_token(&self, auth: TokenAuth<'_>) -> Result<SoftwareToken, IdpError> {
+        let request = self.client.associate_software_token();
+        let request = match auth {
+            TokenAuth::AccessToken(token) => request.access_token(token.expose_secret()),
+            TokenAuth::Session(session) => request.session(session.expose_secret()),
+        };
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        let secret_code = output
+            .secret_code()
+            .ok_or_else(|| IdpError::Unexpected("AssociateSoftwareToken answered without a secret".into()))?;
+        Ok(SoftwareToken {
+            secret_code: SecretString::from(secret_code.to_owned()),
+            session: output.session().map(|s| SecretString::from(s.to_owned())),
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn verify_software_token(
+        &self,
+        auth: TokenAuth<'_>,
+        code: &ConfirmationCode,
+        friendly_device_name: Option<&str>,
+    ) -> Result<VerifiedSoftwareToken, IdpError> {
+        let request = self
+            .client
+            .verify_software_token()
+            .user_code(code.expose_secret())
+            .set_friendly_device_name(friendly_device_name.map(str::to_owned));
+        let request = match auth {
+            TokenAuth::AccessToken(token) => request.access_token(token.expose_secret()),
+            TokenAuth::Session(session) => request.session(session.expose_secret()),
+        };
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        Ok(VerifiedSoftwareToken {
+            status: output.status().map_or("SUCCESS", |s| s.as_str()).to_owned(),
+            session: output.session().map(|s| SecretString::from(s.to_owned())),
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn set_mfa_preference(
+        &self,
+        access_token: &AccessToken,
+        totp: Option<MfaPreference>,
+        sms: Option<MfaPreference>,
+    ) -> Result<(), IdpError> {
+        let totp = totp.map(|p| {
+            let (enabled, preferred) = mfa_flags(p);
+            SoftwareTokenMfaSettingsType::builder()
+                .enabled(enabled)
+                .preferred_mfa(preferred)
+                .build()
+        });
+        let sms = sms.map(|p| {
+            let (enabled, preferred) = mfa_flags(p);
+            SmsMfaSettingsType::builder()
+                .enabled(enabled)
+                .preferred_mfa(preferred)
+                .build()
+        });
+        self.client
+            .set_user_mfa_preference()
+            .access_token(access_token.expose_secret())
+            .set_software_token_mfa_settings(totp)
+            .set_sms_mfa_settings(sms)
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn update_user_attributes(
+        &self,
+        access_token: &AccessToken,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<Vec<CodeDelivery>, IdpError> {
+        let mut request = self
+            .client
+            .update_user_attributes()
+            .access_token(access_token.expose_secret());
+        for (name, value) in attributes {
+            request = request.user_attributes(attribute(name, value)?);
+        }
+        let output = request.send().await.map_err(IdpError::from_sdk)?;
+        Ok(output.code_delivery_details_list().iter().map(delivery).collect())
+    }
+
+    #[instrument(skip_all, fields(attribute))]
+    async fn verify_user_attribute(
+        &self,
+        access_token: &AccessToken,
+        attribute: &str,
+        code: &ConfirmationCode,
+    ) -> Result<(), IdpError> {
+        self.client
+            .verify_user_attribute()
+            .access_token(access_token.expose_secret())
+            .attribute_name(attribute)
+            .code(code.expose_secret())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_user(&self, access_token: &AccessToken) -> Result<(), IdpError> {
+        self.client
+            .delete_user()
+            .access_token(access_token.expose_secret())
             .send()
             .await
             .map_err(IdpError::from_sdk)?;

@@ -36,6 +36,9 @@ pub enum IdpError {
     /// An answer this code did not expect.
     #[error("unexpected identity provider answer: {0}")]
     Unexpected(String),
+    /// The provider does not implement this call: the local stack's emulator lacks a few.
+    #[error("{0} is not emulated")]
+    NotEmulated(&'static str),
 }
 
 impl IdpError {
@@ -57,7 +60,7 @@ impl IdpError {
             SdkError::ServiceError(service) => match service.err().code() {
                 Some(code) => Self::Service {
                     code: code.to_owned(),
-                    message: service.err().message().unwrap_or_default().to_owned(),
+                    message: redact(service.err().message().unwrap_or_default()),
                 },
                 None => Self::Unexpected(format!("service error without a code: {:?}", service.raw())),
             },
@@ -67,6 +70,29 @@ impl IdpError {
             _ => Self::Unexpected(describe(&err)),
         }
     }
+}
+
+/// Cognito's message, without anything that looks like a token, a session or a code: some
+/// services (and emulators) quote the credential they refuse, and a message reaches the logs.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(200));
+    for word in message.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',') {
+        let core = word.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',');
+        let secret_like = core.len() >= 16
+            && core.chars().all(|c| c.is_ascii_alphanumeric() || "-_.=+/:".contains(c))
+            && core.chars().any(|c| c.is_ascii_digit());
+        if secret_like {
+            out.push_str("[redacted]");
+            out.push_str(&word[core.len()..]);
+        } else {
+            out.push_str(word);
+        }
+        if out.len() > 200 {
+            out.truncate(200);
+            break;
+        }
+    }
+    out
 }
 
 fn describe(err: &dyn StdError) -> String {
@@ -176,6 +202,45 @@ pub struct UserPage {
     pub users: Vec<UserSummary>,
     /// Where the next page starts.
     pub next_token: Option<String>,
+}
+
+/// What authorizes a software-token call: the signed-in user's access token, or the session
+/// of a sign-in that must set up MFA first.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenAuth<'a> {
+    /// A signed-in user.
+    AccessToken(&'a AccessToken),
+    /// An `MFA_SETUP` challenge's session.
+    Session(&'a SecretString),
+}
+
+/// A new software token's secret.
+#[derive(Debug)]
+pub struct SoftwareToken {
+    /// The base32 secret for an authenticator app.
+    pub secret_code: SecretString,
+    /// The session to go on with, when one authorized the call.
+    pub session: Option<SecretString>,
+}
+
+/// A verified software token.
+#[derive(Debug)]
+pub struct VerifiedSoftwareToken {
+    /// `SUCCESS` or `ERROR`.
+    pub status: String,
+    /// The session to answer `MFA_SETUP` with, when one authorized the call.
+    pub session: Option<SecretString>,
+}
+
+/// One MFA factor's preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaPreference {
+    /// Enabled and the one asked for first.
+    Preferred,
+    /// Enabled.
+    Enabled,
+    /// Not used.
+    Disabled,
 }
 
 /// An account an administrator creates.
@@ -299,4 +364,107 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Deletes the user (AdminDeleteUser).
     fn admin_delete_user(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Sends the sign-up confirmation code again (ResendConfirmationCode).
+    fn resend_confirmation_code(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = Result<Option<CodeDelivery>, IdpError>> + Send;
+
+    /// Sends a password reset code (ForgotPassword).
+    fn forgot_password(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = Result<Option<CodeDelivery>, IdpError>> + Send;
+
+    /// Sets a new password with the reset code (ConfirmForgotPassword).
+    fn confirm_forgot_password(
+        &self,
+        username: &Username,
+        code: &ConfirmationCode,
+        new_password: &Password,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Changes the signed-in user's password (ChangePassword).
+    fn change_password(
+        &self,
+        access_token: &AccessToken,
+        previous: &Password,
+        proposed: &Password,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Answers a sign-in challenge (RespondToAuthChallenge); the implementation adds
+    /// `USERNAME` and `SECRET_HASH`.
+    fn respond_to_challenge(
+        &self,
+        challenge: &str,
+        session: &SecretString,
+        username: &Username,
+        responses: &BTreeMap<String, SecretString>,
+    ) -> impl Future<Output = Result<SignInOutcome, IdpError>> + Send;
+
+    /// Starts a software token (AssociateSoftwareToken).
+    fn associate_software_token(
+        &self,
+        auth: TokenAuth<'_>,
+    ) -> impl Future<Output = Result<SoftwareToken, IdpError>> + Send;
+
+    /// Verifies a software token with a code from the app (VerifySoftwareToken).
+    fn verify_software_token(
+        &self,
+        auth: TokenAuth<'_>,
+        code: &ConfirmationCode,
+        friendly_device_name: Option<&str>,
+    ) -> impl Future<Output = Result<VerifiedSoftwareToken, IdpError>> + Send;
+
+    /// Sets the signed-in user's MFA preferences (SetUserMFAPreference); `None` leaves a factor
+    /// as it is.
+    fn set_mfa_preference(
+        &self,
+        access_token: &AccessToken,
+        totp: Option<MfaPreference>,
+        sms: Option<MfaPreference>,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Updates the signed-in user's attributes (UpdateUserAttributes); answers where codes
+    /// went for attributes that need verifying.
+    fn update_user_attributes(
+        &self,
+        access_token: &AccessToken,
+        attributes: &BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<Vec<CodeDelivery>, IdpError>> + Send;
+
+    /// Verifies a changed attribute with its code (VerifyUserAttribute).
+    fn verify_user_attribute(
+        &self,
+        access_token: &AccessToken,
+        attribute: &str,
+        code: &ConfirmationCode,
+    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Deletes the signed-in user (DeleteUser).
+    fn delete_user(&self, access_token: &AccessToken) -> impl Future<Output = Result<(), IdpError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_keep_their_words_and_lose_anything_token_like() {
+        assert_eq!(
+            redact("Password did not conform with policy: Password must have uppercase characters"),
+            "Password did not conform with policy: Password must have uppercase characters"
+        );
+        assert_eq!(
+            redact("Invalid session for the user, session is expired."),
+            "Invalid session for the user, session is expired."
+        );
+        let token = "eyJraWQiOiJkdW1teSJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlMTIz";
+        let out = redact(&format!("Access Token {token} has been revoked"));
+        assert!(!out.contains(token) && out.contains("has been revoked"), "{out}");
+        let session = "3f2a9c1e-1b7d-4e5f-9a0b-123456789abc";
+        assert!(!redact(session).contains("123456789abc"));
+        assert!(redact(&"word ".repeat(100)).len() <= 200);
+    }
 }

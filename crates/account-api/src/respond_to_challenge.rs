@@ -1,0 +1,615 @@
+//! `POST /auth/respond-to-challenge` `{challengeName, session, username, responses}` → 200 with
+//! the same body as sign-in: the tokens, or the next challenge (RespondToAuthChallenge).
+//!
+//! `responses` uses Cognito's ChallengeResponses names; the function adds `USERNAME` and
+//! `SECRET_HASH` itself and refuses any name the challenge does not take:
+//!
+//! | challenge | responses |
+//! |---|---|
+//! | `NEW_PASSWORD_REQUIRED` | `NEW_PASSWORD`, and `userAttributes.<name>` for the attributes a user may set at sign-up |
+//! | `SMS_MFA` | `SMS_MFA_CODE` |
+//! | `SOFTWARE_TOKEN_MFA` | `SOFTWARE_TOKEN_MFA_CODE` |
+//! | `SELECT_MFA_TYPE` | `ANSWER`: `SMS_MFA` or `SOFTWARE_TOKEN_MFA` |
+//! | `MFA_SETUP` | `{}` to get a secret, then `SOFTWARE_TOKEN_MFA_CODE` |
+//!
+//! `MFA_SETUP` (a pool that requires MFA, a user without a factor) takes two calls: with
+//! `responses: {}` it associates a software token with the session and answers
+//! `{challengeName: "MFA_SETUP", session, secretCode, otpauthUri}`; with the app's first code
+//! it verifies the token (VerifySoftwareToken) and completes the challenge with the session
+//! that verification gave.
+//!
+//! A session Cognito no longer knows (they last 3 minutes, and most are single use) is 401
+//! `SessionExpired`: the user signs in again.
+
+use std::collections::BTreeMap;
+
+use http_kit::ApiError;
+use http_kit::body::json_object;
+use http_kit::inputs::{ConfirmationCode, Password, Session, Username};
+use http_kit::respond;
+use http_kit::response::json;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::cognito::{IdentityProvider, TokenAuth};
+use crate::errors::{Exceptions, answer};
+use crate::sign_in::answer_sign_in;
+use crate::{AccountApi, HandlerResult};
+
+/// Cognito's answers that mean something else here (see [`crate::errors`]): an expired,
+/// used or unknown session (Cognito says "not authorized"; the emulator "resource not found";
+/// a session for another user "user not found") means signing in again.
+const COGNITO_EXCEPTIONS: Exceptions = &[
+    ("NotAuthorizedException", || ApiError::SessionExpired),
+    ("ResourceNotFoundException", || ApiError::SessionExpired),
+    ("UserNotFoundException", || ApiError::SessionExpired),
+];
+
+/// The challenges this route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Challenge {
+    NewPasswordRequired,
+    SmsMfa,
+    SoftwareTokenMfa,
+    SelectMfaType,
+    MfaSetup,
+}
+
+impl Challenge {
+    const ALL: [Challenge; 5] = [
+        Challenge::NewPasswordRequired,
+        Challenge::SmsMfa,
+        Challenge::SoftwareTokenMfa,
+        Challenge::SelectMfaType,
+        Challenge::MfaSetup,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Challenge::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+            Challenge::SmsMfa => "SMS_MFA",
+            Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Challenge::SelectMfaType => "SELECT_MFA_TYPE",
+            Challenge::MfaSetup => "MFA_SETUP",
+        }
+    }
+}
+
+impl TryFrom<String> for Challenge {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Challenge::ALL.into_iter().find(|c| c.name() == value).ok_or_else(|| {
+            let names: Vec<&str> = Challenge::ALL.iter().map(|c| c.name()).collect();
+            format!("must be one of {}", names.join(", "))
+        })
+    }
+}
+
+/// A checked answer.
+enum Answer {
+    /// Sent to RespondToAuthChallenge as they are.
+    Responses(BTreeMap<String, SecretString>),
+    /// `MFA_SETUP` without a code: associate a software token first.
+    StartTotpSetup,
+    /// `MFA_SETUP` with the app's first code.
+    FinishTotpSetup(ConfirmationCode),
+}
+
+struct ChallengeRequest {
+    challenge: Challenge,
+    session: Session,
+    username: Username,
+    answer: Answer,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TotpSetupBody<'a> {
+    challenge_name: &'static str,
+    session: &'a str,
+    secret_code: &'a str,
+    otpauth_uri: String,
+}
+
+/// The Lambda handler.
+#[instrument(name = "respond_to_challenge", skip_all)]
+pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
+    Ok(respond(respond_to_challenge(api, &request).await))
+}
+
+async fn respond_to_challenge<P: IdentityProvider>(
+    api: &AccountApi<P>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let ChallengeRequest {
+        challenge,
+        session,
+        username,
+        answer: checked,
+    } = parse(api, request)?;
+    let session = SecretString::from(session);
+    match checked {
+        Answer::Responses(responses) => {
+            let outcome = api
+                .idp
+                .respond_to_challenge(challenge.name(), &session, &username, &responses)
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+            answer_sign_in(&outcome)
+        }
+        Answer::StartTotpSetup => {
+            let token = api
+                .idp
+                .associate_software_token(TokenAuth::Session(&session))
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+            let next_session = token.session.as_ref().unwrap_or(&session);
+            let secret = token.secret_code.expose_secret();
+            json(
+                StatusCode::OK,
+                &TotpSetupBody {
+                    challenge_name: Challenge::MfaSetup.name(),
+                    session: next_session.expose_secret(),
+                    secret_code: secret,
+                    otpauth_uri: api.totp_issuer.otpauth_uri(username.as_str(), secret),
+                },
+            )
+        }
+        Answer::FinishTotpSetup(code) => {
+            let verified = api
+                .idp
+                .verify_software_token(TokenAuth::Session(&session), &code, None)
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+            if verified.status != "SUCCESS" {
+                return Err(ApiError::CodeMismatch);
+            }
+            // The challenge is completed with the session verification gave, not the first.
+            let session = verified.session.unwrap_or(session);
+            let outcome = api
+                .idp
+                .respond_to_challenge(Challenge::MfaSetup.name(), &session, &username, &BTreeMap::new())
+                .await
+                .map_err(answer(COGNITO_EXCEPTIONS))?;
+            answer_sign_in(&outcome)
+        }
+    }
+}
+
+fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<ChallengeRequest, ApiError> {
+    let mut fields = json_object(request)?;
+    let challenge = fields.required::<Challenge>("challengeName");
+    let session = fields.required::<Session>("session");
+    let username = fields.required::<Username>("username");
+    let raw = fields.required_string_map("responses");
+    let mut checked = None;
+    if let (Some(challenge), Some(raw)) = (challenge, raw) {
+        let mut errors = Vec::new();
+        checked = check_responses(api, challenge, raw, &mut errors);
+        for (source, message) in errors {
+            // A value that was not a string is reported as such, not also as missing.
+            if !fields.rejected(&source) {
+                fields.reject(&source, message);
+            }
+        }
+    }
+    fields.finish(|| {
+        Some(ChallengeRequest {
+            challenge: challenge?,
+            session: session?,
+            username: username?,
+            answer: checked?,
+        })
+    })
+}
+
+/// The answers `challenge` takes, each checked; every problem goes to `errors` as
+/// `(responses.<NAME>, message)`.
+fn check_responses<P>(
+    api: &AccountApi<P>,
+    challenge: Challenge,
+    mut raw: BTreeMap<String, String>,
+    errors: &mut Vec<(String, String)>,
+) -> Option<Answer> {
+    let source = |name: &str| format!("responses.{name}");
+    let mut responses = BTreeMap::new();
+    let take = |name: &str, raw: &mut BTreeMap<String, String>, errors: &mut Vec<(String, String)>| {
+        let value = raw.remove(name);
+        if value.is_none() {
+            errors.push((source(name), "is required".into()));
+        }
+        value
+    };
+    let mut finish_totp_setup = None;
+    match challenge {
+        Challenge::NewPasswordRequired => {
+            if let Some(value) = take("NEW_PASSWORD", &mut raw, errors) {
+                match Password::try_from(value) {
+                    Ok(password) => {
+                        responses.insert("NEW_PASSWORD".to_owned(), SecretString::from(password));
+                    }
+                    Err(message) => errors.push((source("NEW_PASSWORD"), message)),
+                }
+            }
+            let attributes: Vec<String> = raw
+                .keys()
+                .filter(|k| k.starts_with("userAttributes."))
+                .cloned()
+                .collect();
+            for key in attributes {
+                let Some(value) = raw.remove(&key) else { continue };
+                let name = key.trim_start_matches("userAttributes.");
+                match api.sign_up_attributes.check(name, &value, &[]) {
+                    Ok(()) => {
+                        responses.insert(key, SecretString::from(value));
+                    }
+                    Err(message) => errors.push((source(&key), message)),
+                }
+            }
+        }
+        Challenge::SmsMfa | Challenge::SoftwareTokenMfa => {
+            let name = if challenge == Challenge::SmsMfa {
+                "SMS_MFA_CODE"
+            } else {
+                "SOFTWARE_TOKEN_MFA_CODE"
+            };
+            if let Some(value) = take(name, &mut raw, errors) {
+                match ConfirmationCode::try_from(value) {
+                    Ok(code) => {
+                        responses.insert(name.to_owned(), SecretString::from(code));
+                    }
+                    Err(message) => errors.push((source(name), message)),
+                }
+            }
+        }
+        Challenge::SelectMfaType => {
+            if let Some(value) = take("ANSWER", &mut raw, errors) {
+                if ["SMS_MFA", "SOFTWARE_TOKEN_MFA"].contains(&value.as_str()) {
+                    responses.insert("ANSWER".to_owned(), SecretString::from(value));
+                } else {
+                    errors.push((source("ANSWER"), "must be SMS_MFA or SOFTWARE_TOKEN_MFA".into()));
+                }
+            }
+        }
+        Challenge::MfaSetup => {
+            if let Some(value) = raw.remove("SOFTWARE_TOKEN_MFA_CODE") {
+                match ConfirmationCode::try_from(value) {
+                    Ok(code) => finish_totp_setup = Some(code),
+                    Err(message) => errors.push((source("SOFTWARE_TOKEN_MFA_CODE"), message)),
+                }
+            }
+        }
+    }
+    for name in raw.keys() {
+        errors.push((source(name), format!("is not an answer to {}", challenge.name())));
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(match (challenge, finish_totp_setup) {
+        (Challenge::MfaSetup, Some(code)) => Answer::FinishTotpSetup(code),
+        (Challenge::MfaSetup, None) => Answer::StartTotpSetup,
+        _ => Answer::Responses(responses),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::secret_hash;
+    use crate::test_support::*;
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::associate_software_token::AssociateSoftwareTokenOutput;
+    use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput;
+    use aws_sdk_cognitoidentityprovider::operation::verify_software_token::VerifySoftwareTokenOutput;
+    use aws_sdk_cognitoidentityprovider::types::{
+        AuthenticationResultType, ChallengeNameType, VerifySoftwareTokenResponseType,
+    };
+    use aws_smithy_mocks::mock;
+    use serde_json::json;
+
+    const SESSION: &str = "session-from-sign-in-0123456789";
+
+    fn body(challenge: &str, responses: serde_json::Value) -> Request {
+        let body = json!({"challengeName": challenge, "session": SESSION, "username": "ada", "responses": responses});
+        post_json("/auth/respond-to-challenge", &body.to_string())
+    }
+
+    fn tokens() -> RespondToAuthChallengeOutput {
+        RespondToAuthChallengeOutput::builder()
+            .authentication_result(
+                AuthenticationResultType::builder()
+                    .access_token("access.jwt")
+                    .id_token("id.jwt")
+                    .refresh_token("refresh-token")
+                    .expires_in(3600)
+                    .token_type("Bearer")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_new_password_answers_with_tokens_and_the_function_adds_username_and_secret_hash() {
+        let rule = mock!(Client::respond_to_auth_challenge)
+            .match_requests(|req| {
+                let responses = req.challenge_responses().cloned().unwrap_or_default();
+                let get = |k: &str| responses.get(k).map(String::as_str);
+                req.challenge_name() == Some(&ChallengeNameType::NewPasswordRequired)
+                    && req.session() == Some(SESSION)
+                    && req.client_id() == Some(CLIENT_ID)
+                    && get("USERNAME") == Some("ada")
+                    && get("NEW_PASSWORD") == Some("New-Passw0rd!")
+                    && get("userAttributes.name") == Some("Ada Lovelace")
+                    && get("SECRET_HASH") == Some(secret_hash("ada", CLIENT_ID, CLIENT_SECRET).as_str())
+                    && responses.len() == 4
+            })
+            .then_output(tokens);
+        let subject = api(&[&rule], Some(CLIENT_SECRET));
+        let request = body(
+            "NEW_PASSWORD_REQUIRED",
+            json!({"NEW_PASSWORD": "New-Passw0rd!", "userAttributes.name": "Ada Lovelace"}),
+        );
+        let (status, answer) = read(handler(&subject, request).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(answer["accessToken"], "access.jwt");
+        assert_eq!(answer["refreshToken"], "refresh-token");
+    }
+
+    #[tokio::test]
+    async fn the_next_challenge_is_answered_like_sign_in() {
+        let rule = mock!(Client::respond_to_auth_challenge).then_output(|| {
+            RespondToAuthChallengeOutput::builder()
+                .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+                .session("session-two-0123456789")
+                .build()
+        });
+        let subject = api(&[&rule], None);
+        let (status, answer) = read(
+            handler(
+                &subject,
+                body("NEW_PASSWORD_REQUIRED", json!({"NEW_PASSWORD": "New-Passw0rd!"})),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(answer["challengeName"], "SOFTWARE_TOKEN_MFA");
+        assert_eq!(answer["session"], "session-two-0123456789");
+        assert!(answer.get("accessToken").is_none());
+    }
+
+    #[tokio::test]
+    async fn mfa_codes_and_the_mfa_type_go_under_cognitos_names() {
+        for (challenge, responses, key, value, expected_challenge) in [
+            (
+                "SMS_MFA",
+                json!({"SMS_MFA_CODE": "123456"}),
+                "SMS_MFA_CODE",
+                "123456",
+                ChallengeNameType::SmsMfa,
+            ),
+            (
+                "SOFTWARE_TOKEN_MFA",
+                json!({"SOFTWARE_TOKEN_MFA_CODE": "654321"}),
+                "SOFTWARE_TOKEN_MFA_CODE",
+                "654321",
+                ChallengeNameType::SoftwareTokenMfa,
+            ),
+            (
+                "SELECT_MFA_TYPE",
+                json!({"ANSWER": "SOFTWARE_TOKEN_MFA"}),
+                "ANSWER",
+                "SOFTWARE_TOKEN_MFA",
+                ChallengeNameType::SelectMfaType,
+            ),
+        ] {
+            let rule = mock!(Client::respond_to_auth_challenge)
+                .match_requests(move |req| {
+                    let responses = req.challenge_responses().cloned().unwrap_or_default();
+                    req.challenge_name() == Some(&expected_challenge)
+                        && responses.get(key).map(String::as_str) == Some(value)
+                        && responses.get("USERNAME").map(String::as_str) == Some("ada")
+                        && responses.len() == 2
+                })
+                .then_output(tokens);
+            let subject = api(&[&rule], None);
+            let (status, answer) = read(handler(&subject, body(challenge, responses)).await.unwrap());
+            assert_eq!(
+                (status, answer["accessToken"].as_str()),
+                (200, Some("access.jwt")),
+                "{challenge}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn names_the_challenge_does_not_take_are_refused_before_cognito() {
+        let subject = api(&[], Some(CLIENT_SECRET));
+        for (challenge, responses, bad) in [
+            (
+                "SMS_MFA",
+                json!({"SMS_MFA_CODE": "1", "USERNAME": "eve"}),
+                "responses.USERNAME",
+            ),
+            (
+                "SMS_MFA",
+                json!({"SMS_MFA_CODE": "1", "SECRET_HASH": "x"}),
+                "responses.SECRET_HASH",
+            ),
+            (
+                "SOFTWARE_TOKEN_MFA",
+                json!({"SMS_MFA_CODE": "1", "SOFTWARE_TOKEN_MFA_CODE": "1"}),
+                "responses.SMS_MFA_CODE",
+            ),
+            (
+                "NEW_PASSWORD_REQUIRED",
+                json!({"NEW_PASSWORD": "New-Passw0rd!", "userAttributes.custom:team": "red"}),
+                "responses.userAttributes.custom:team",
+            ),
+            (
+                "NEW_PASSWORD_REQUIRED",
+                json!({"NEW_PASSWORD": "New-Passw0rd!", "userAttributes.email_verified": "true"}),
+                "responses.userAttributes.email_verified",
+            ),
+            ("NEW_PASSWORD_REQUIRED", json!({}), "responses.NEW_PASSWORD"),
+            (
+                "NEW_PASSWORD_REQUIRED",
+                json!({"NEW_PASSWORD": "short"}),
+                "responses.NEW_PASSWORD",
+            ),
+            ("SELECT_MFA_TYPE", json!({"ANSWER": "EMAIL_OTP"}), "responses.ANSWER"),
+            ("MFA_SETUP", json!({"ANSWER": "SOFTWARE_TOKEN_MFA"}), "responses.ANSWER"),
+            ("SMS_MFA", json!({"SMS_MFA_CODE": 123456}), "responses.SMS_MFA_CODE"),
+            ("CUSTOM_CHALLENGE", json!({"ANSWER": "x"}), "challengeName"),
+            ("PASSWORD_VERIFIER", json!({}), "challengeName"),
+        ] {
+            let (status, problem) = read(handler(&subject, body(challenge, responses.clone())).await.unwrap());
+            let sources = error_sources(&problem);
+            assert_eq!(status, 400, "{challenge} {responses}");
+            assert!(sources.iter().any(|s| s == bad), "{challenge} {responses}: {sources:?}");
+        }
+        let missing = post_json(
+            "/auth/respond-to-challenge",
+            r#"{"challengeName":"SMS_MFA","session":"short","username":""}"#,
+        );
+        let (status, problem) = read(handler(&subject, missing).await.unwrap());
+        let sources = error_sources(&problem);
+        assert_eq!(status, 400);
+        assert_eq!(sources, ["responses", "session", "username"]);
+    }
+
+    #[tokio::test]
+    async fn an_expired_or_unknown_session_means_signing_in_again() {
+        for code in [
+            "NotAuthorizedException",
+            "ResourceNotFoundException",
+            "UserNotFoundException",
+        ] {
+            let rule = fails_with(
+                mock!(Client::respond_to_auth_challenge),
+                code,
+                "Invalid session for the user, session is expired.",
+            );
+            let subject = api(&[&rule], None);
+            let (status, problem) = read(
+                handler(&subject, body("SMS_MFA", json!({"SMS_MFA_CODE": "123456"})))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(
+                (status, problem["code"].as_str().unwrap()),
+                (401, "SessionExpired"),
+                "{code}"
+            );
+            assert!(problem["detail"].as_str().unwrap().contains("sign in again"));
+        }
+        for (code, status, problem_code) in [
+            ("CodeMismatchException", 400, "CodeMismatch"),
+            ("ExpiredCodeException", 400, "ExpiredCode"),
+            ("InvalidPasswordException", 400, "InvalidPassword"),
+        ] {
+            let rule = fails_with(mock!(Client::respond_to_auth_challenge), code, "x");
+            let subject = api(&[&rule], None);
+            let (got, problem) = read(
+                handler(
+                    &subject,
+                    body("SOFTWARE_TOKEN_MFA", json!({"SOFTWARE_TOKEN_MFA_CODE": "123456"})),
+                )
+                .await
+                .unwrap(),
+            );
+            assert_eq!(
+                (got, problem["code"].as_str().unwrap()),
+                (status, problem_code),
+                "{code}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn mfa_setup_gives_a_secret_then_verifies_and_completes_with_the_verified_session() {
+        let associate = mock!(Client::associate_software_token)
+            .match_requests(|req| req.session() == Some(SESSION) && req.access_token().is_none())
+            .then_output(|| {
+                AssociateSoftwareTokenOutput::builder()
+                    .secret_code("JBSWY3DPEHPK3PXP")
+                    .session("session-after-associate-0123")
+                    .build()
+            });
+        let subject = api(&[&associate], None);
+        let (status, answer) = read(handler(&subject, body("MFA_SETUP", json!({}))).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(
+            answer,
+            json!({
+                "challengeName": "MFA_SETUP",
+                "session": "session-after-associate-0123",
+                "secretCode": "JBSWY3DPEHPK3PXP",
+                "otpauthUri": "otpauth://totp/Cognito:ada?secret=JBSWY3DPEHPK3PXP&issuer=Cognito&algorithm=SHA1&digits=6&period=30"
+            })
+        );
+
+        let verify = mock!(Client::verify_software_token)
+            .match_requests(|req| req.session() == Some(SESSION) && req.user_code() == Some("123456"))
+            .then_output(|| {
+                VerifySoftwareTokenOutput::builder()
+                    .status(VerifySoftwareTokenResponseType::Success)
+                    .session("session-after-verify-0123")
+                    .build()
+            });
+        let complete = mock!(Client::respond_to_auth_challenge)
+            .match_requests(|req| {
+                let responses = req.challenge_responses().cloned().unwrap_or_default();
+                req.challenge_name() == Some(&ChallengeNameType::MfaSetup)
+                    && req.session() == Some("session-after-verify-0123")
+                    && responses.get("USERNAME").map(String::as_str) == Some("ada")
+                    && responses.len() == 1
+            })
+            .then_output(tokens);
+        let subject = api(&[&verify, &complete], None);
+        let (status, answer) = read(
+            handler(
+                &subject,
+                body("MFA_SETUP", json!({"SOFTWARE_TOKEN_MFA_CODE": "123456"})),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!((status, answer["accessToken"].as_str()), (200, Some("access.jwt")));
+
+        let wrong = fails_with(
+            mock!(Client::verify_software_token),
+            "EnableSoftwareTokenMFAException",
+            "Code mismatch",
+        );
+        let subject = api(&[&wrong], None);
+        let (status, problem) = read(
+            handler(
+                &subject,
+                body("MFA_SETUP", json!({"SOFTWARE_TOKEN_MFA_CODE": "000000"})),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "CodeMismatch"));
+        let refused = mock!(Client::verify_software_token).then_output(|| {
+            VerifySoftwareTokenOutput::builder()
+                .status(VerifySoftwareTokenResponseType::Error)
+                .build()
+        });
+        let subject = api(&[&refused], None);
+        let (status, problem) = read(
+            handler(
+                &subject,
+                body("MFA_SETUP", json!({"SOFTWARE_TOKEN_MFA_CODE": "000000"})),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "CodeMismatch"));
+    }
+}
