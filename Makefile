@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv dev test lint fmt unit bench package coldstart clean-venv
+.PHONY: help venv dev test lint fmt unit bench package coldstart e2e-browser clean-venv
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,11 @@ package: venv ## Build every function for arm64 into zips under target/lambda/ a
 
 coldstart: venv ## Cold-start figures of every function (COLDSTART_RUNS, default 20; see BENCHMARKS.md)
 	cargo run --quiet -p lambda-harness --bin coldstart
+
+e2e-browser: venv ## The managed-login sign-in in headless Chromium (installs Debian's chromium and selenium)
+	@scripts/browser-deps.sh
+	cargo build --quiet --locked -p local-gateway
+	$(VENV)/bin/python tests/browser/oauth_journey.py
 
 clean-venv: ## Remove the virtual environment
 	rm -rf $(VENV)

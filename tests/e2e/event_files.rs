@@ -27,6 +27,7 @@ const ACCOUNT_EVENTS: &[(&str, u16)] = &[
     // The emulator has no VerifyUserAttribute (Cognito: 401 for this placeholder token).
     ("me.verify-attribute.json", 501),
     ("me.delete.json", 401),
+    ("oauth.json", 302),
     ("refresh_tokens.json", 401),
     ("logout.json", 401),
     ("me.json", 401),

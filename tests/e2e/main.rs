@@ -11,6 +11,7 @@ mod bad_input;
 mod dependency_boundaries;
 mod event_files;
 mod lifecycle;
+mod oauth;
 mod revocation;
 mod secret_logs;
 mod trigger_events;

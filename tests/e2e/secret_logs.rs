@@ -20,6 +20,7 @@ const NEW_PASSWORD: &str = "Trace-Secret-Passw0rd";
 const TEMPORARY_PASSWORD: &str = "Temp-Secret-Passw0rd1";
 const CODE: &str = "c0de-7g1x-secret";
 const CHANGED_PASSWORD: &str = "Changed-Secret-Passw0rd2";
+const VERIFIER: &str = "trace-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
@@ -64,6 +65,18 @@ fn routed_event(function: &str, method: &str, resource: &str, body: Option<Value
     } else {
         event["body"] = Value::Null;
     }
+    serde_json::to_vec(&event).expect("JSON")
+}
+
+/// A GET of another route of the function with a query and a `Cookie` header.
+fn routed_query_event(function: &str, resource: &str, query: &[(&str, &str)], cookie: &str) -> Vec<u8> {
+    let mut event: Value = serde_json::from_slice(&routed_event(function, "GET", resource, None, None)).expect("JSON");
+    let single: serde_json::Map<String, Value> = query.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    let multi: serde_json::Map<String, Value> = query.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect();
+    event["queryStringParameters"] = Value::Object(single);
+    event["multiValueQueryStringParameters"] = Value::Object(multi);
+    event["headers"]["Cookie"] = json!(cookie);
+    event["multiValueHeaders"]["Cookie"] = json!([cookie]);
     serde_json::to_vec(&event).expect("JSON")
 }
 
@@ -238,6 +251,7 @@ async fn no_function_logs_a_secret_at_trace() {
             challenge_session.clone(),
             totp_secret.clone(),
             totp.clone(),
+            VERIFIER.to_owned(),
         ],
     };
     // Tokens are long: a log line quoting part of one (a signature, a payload) is a leak too.
@@ -259,6 +273,8 @@ async fn no_function_logs_a_secret_at_trace() {
         client_id: app.stack.pool.client_id.clone(),
         revocation_table: local_gateway::seed::REVOCATION_TABLE.into(),
         log_level: "TRACE".into(),
+        oauth_domain: app.stack.oauth_url.clone(),
+        cookie_key_secret: local_gateway::seed::COOKIE_KEY_SECRET.into(),
         template_env: app.stack.api.function_env.clone(),
     };
     let events_for = |function: &str| -> Vec<Vec<u8>> {
@@ -359,6 +375,25 @@ async fn no_function_logs_a_secret_at_trace() {
                     Some(json!({"totp": "enabled"})),
                     Some(&resetter_access),
                 ),
+            ],
+            "oauth" => vec![
+                event(function, None, None),
+                routed_query_event(
+                    function,
+                    "/auth/oauth/callback",
+                    &[("code", CODE), ("state", "trace-state")],
+                    &format!("oauth_flow={}", "A".repeat(80)),
+                ),
+                routed_event(
+                    function,
+                    "POST",
+                    "/auth/oauth/token",
+                    Some(
+                        json!({"code": CODE, "redirectUri": "https://app.example/callback", "codeVerifier": VERIFIER}),
+                    ),
+                    None,
+                ),
+                routed_event(function, "GET", "/auth/userinfo", None, Some(&access)),
             ],
             "me" => vec![
                 event(function, None, Some(&access)),

@@ -290,3 +290,257 @@ mod tests {
         assert_eq!(totp_code("asdfasdfasdf", 59), totp_code("ASDFASDFASDF====", 59));
     }
 }
+
+/// (host, name) → (value, path, secure).
+type CookieJar = std::collections::HashMap<(String, String), (String, String, bool)>;
+
+/// A minimal browser for the OAuth redirect dance: follows redirects and keeps cookies the way
+/// a browser does for top-level navigation over plain HTTP (host and `Path` matching, `Max-Age=0`
+/// deletes; `Secure` cookies are never sent over `http://`).
+pub struct Browser {
+    client: Client<HttpConnector, Full<Bytes>>,
+    jar: Mutex<CookieJar>,
+}
+
+/// One step of a navigation.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    /// The URL requested.
+    pub url: String,
+    /// Its status.
+    pub status: StatusCode,
+    /// Its `Location`, if any.
+    pub location: Option<String>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    /// A browser with no cookies.
+    pub fn new() -> Self {
+        Self {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            jar: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn host_and_path(url: &str) -> (String, String) {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let path = path.split('?').next().unwrap_or_default();
+        (
+            host.to_owned(),
+            if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
+        )
+    }
+
+    /// The `Cookie` header this browser sends to `url`.
+    pub fn cookie_header(&self, url: &str) -> String {
+        let (host, path) = Self::host_and_path(url);
+        let jar = self.jar.lock().unwrap();
+        let mut pairs: Vec<String> = jar
+            .iter()
+            .filter(|((h, _), (_, cookie_path, secure))| {
+                *h == host
+                    && !*secure
+                    && (path == *cookie_path || path.starts_with(&format!("{}/", cookie_path.trim_end_matches('/'))))
+            })
+            .map(|((_, name), (value, _, _))| format!("{name}={value}"))
+            .collect();
+        pairs.sort();
+        pairs.join("; ")
+    }
+
+    /// Sets a cookie by hand (an attacker planting one, a test).
+    pub fn set_cookie(&self, url: &str, name: &str, value: &str, path: &str) {
+        let (host, _) = Self::host_and_path(url);
+        self.jar
+            .lock()
+            .unwrap()
+            .insert((host, name.to_owned()), (value.to_owned(), path.to_owned(), false));
+    }
+
+    /// The value of cookie `name` kept for `url`'s host.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let (host, _) = Self::host_and_path(url);
+        self.jar
+            .lock()
+            .unwrap()
+            .get(&(host, name.to_owned()))
+            .map(|(v, _, _)| v.clone())
+    }
+
+    fn store(&self, url: &str, headers: &http::HeaderMap) {
+        let (host, request_path) = Self::host_and_path(url);
+        for set in headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let mut parts = set.split(';').map(str::trim);
+            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let mut path = request_path
+                .rsplit_once('/')
+                .map_or("/".to_owned(), |(p, _)| format!("{p}/"));
+            let mut delete = false;
+            let mut secure = false;
+            for attribute in parts {
+                let (key, val) = attribute.split_once('=').unwrap_or((attribute, ""));
+                match key.to_ascii_lowercase().as_str() {
+                    "path" => path = val.to_owned(),
+                    "max-age" => delete = val.parse::<i64>().map(|n| n <= 0).unwrap_or(false),
+                    "secure" => secure = true,
+                    _ => {}
+                }
+            }
+            let mut jar = self.jar.lock().unwrap();
+            if delete {
+                jar.remove(&(host.clone(), name.to_owned()));
+            } else {
+                jar.insert((host.clone(), name.to_owned()), (value.to_owned(), path, secure));
+            }
+        }
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> (TestResponse, Option<String>) {
+        let mut builder = Request::builder().method(method).uri(url);
+        let cookies = self.cookie_header(url);
+        if !cookies.is_empty() {
+            builder = builder.header(header::COOKIE, cookies);
+        }
+        let body = match form {
+            Some(fields) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                form_urlencoded_body(fields)
+            }
+            None => String::new(),
+        };
+        let response = self
+            .client
+            .request(builder.body(Full::new(Bytes::from(body))).expect("request"))
+            .await
+            .expect("the server answers");
+        self.store(url, response.headers());
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| resolve(url, l));
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        (
+            TestResponse {
+                status,
+                headers,
+                body,
+                raw,
+            },
+            location,
+        )
+    }
+
+    /// Navigates to `url` (GET, or POST of `form`) and follows redirects while `follow` says
+    /// so for the next URL: every hop, and the last answer.
+    pub async fn navigate(
+        &self,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+        follow: impl Fn(&str) -> bool,
+    ) -> (Vec<Hop>, TestResponse) {
+        let mut hops = Vec::new();
+        let method = if form.is_some() { Method::POST } else { Method::GET };
+        let (mut response, mut location) = self.request(method, url, form).await;
+        hops.push(Hop {
+            url: url.to_owned(),
+            status: response.status,
+            location: location.clone(),
+        });
+        while response.status.is_redirection() {
+            let Some(next) = location.clone() else { break };
+            if !follow(&next) || hops.len() > 10 {
+                break;
+            }
+            (response, location) = self.request(Method::GET, &next, None).await;
+            hops.push(Hop {
+                url: next,
+                status: response.status,
+                location: location.clone(),
+            });
+        }
+        (hops, response)
+    }
+}
+
+fn form_urlencoded_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A `Location` resolved against the URL that answered it.
+fn resolve(base: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    let host = rest.split('/').next().unwrap_or_default();
+    format!("{scheme}://{host}{location}")
+}
+
+/// The `name="..." value="..."` pairs of a page's hidden inputs.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = tag.split('>').next()?;
+            if !tag.contains("type=\"hidden\"") {
+                return None;
+            }
+            Some((attribute(tag, "name")?, attribute(tag, "value")?))
+        })
+        .collect()
+}

@@ -15,7 +15,7 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::errors::{Exceptions, answer};
-use crate::sign_in::TokensBody;
+use crate::sign_in::tokens_body;
 use crate::{AccountApi, HandlerResult, token_rejected};
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]).
@@ -44,7 +44,7 @@ async fn refresh<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
         .refresh(&refresh_token, username.as_ref())
         .await
         .map_err(answer(COGNITO_EXCEPTIONS))?;
-    let mut body = TokensBody::from_tokens(&tokens);
+    let mut body = tokens_body(&tokens);
     // Cognito does not rotate refresh tokens here; the caller keeps the one it sent.
     body.refresh_token = None;
     json(StatusCode::OK, &body)

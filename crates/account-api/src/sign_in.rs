@@ -10,7 +10,7 @@ use http_kit::ApiError;
 use http_kit::body::json_object;
 use http_kit::inputs::{Password, Username};
 use http_kit::respond;
-use http_kit::response::json;
+use http_kit::response::{TokensBody, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
@@ -19,26 +19,14 @@ use tracing::instrument;
 
 use crate::{AccountApi, HandlerResult};
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TokensBody<'a> {
-    pub access_token: &'a str,
-    pub id_token: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<&'a str>,
-    pub expires_in: i32,
-    pub token_type: &'a str,
-}
-
-impl<'a> TokensBody<'a> {
-    pub(crate) fn from_tokens(tokens: &'a crate::cognito::Tokens) -> Self {
-        Self {
-            access_token: tokens.access_token.expose_secret(),
-            id_token: tokens.id_token.expose_secret(),
-            refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose_secret()),
-            expires_in: tokens.expires_in,
-            token_type: &tokens.token_type,
-        }
+/// The token body of `tokens` (see [`TokensBody`]).
+pub(crate) fn tokens_body(tokens: &crate::cognito::Tokens) -> TokensBody<'_> {
+    TokensBody {
+        access_token: tokens.access_token.expose_secret(),
+        id_token: tokens.id_token.expose_secret(),
+        refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose_secret()),
+        expires_in: i64::from(tokens.expires_in),
+        token_type: &tokens.token_type,
     }
 }
 
@@ -81,7 +69,7 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
 /// challenge with its session.
 pub(crate) fn answer_sign_in(outcome: &SignInOutcome) -> Result<Response<Body>, ApiError> {
     match outcome {
-        SignInOutcome::Tokens(tokens) => json(StatusCode::OK, &TokensBody::from_tokens(tokens)),
+        SignInOutcome::Tokens(tokens) => json(StatusCode::OK, &tokens_body(tokens)),
         SignInOutcome::Challenge {
             name,
             session,

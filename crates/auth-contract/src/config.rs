@@ -21,6 +21,90 @@ pub enum ConfigError {
     },
 }
 
+/// Where a user pool's tokens come from: their `iss` and the pool's JWKS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolLocation {
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`, or `COGNITO_ISSUER`.
+    pub issuer: String,
+    /// `<issuer>/.well-known/jwks.json`, or `COGNITO_JWKS_URL`.
+    pub jwks_url: String,
+}
+
+impl PoolLocation {
+    /// The pool `pool_id`'s location: `COGNITO_ISSUER` and `COGNITO_JWKS_URL` override the
+    /// derived values (an emulator serves its keys away from the issuer's path); the region
+    /// comes from the pool id, else `AWS_REGION`.
+    pub fn from_env(env: &Env, pool_id: &str) -> Result<Self, ConfigError> {
+        check_pool_id(pool_id).map_err(|reason| ConfigError::Invalid {
+            name: "COGNITO_USER_POOL_ID",
+            reason,
+        })?;
+        let issuer = match env.optional("COGNITO_ISSUER") {
+            Some(issuer) => check_http_url(&issuer)
+                .map(|()| issuer)
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "COGNITO_ISSUER",
+                    reason,
+                })?,
+            None => {
+                let region = match region_of(pool_id) {
+                    Some(region) => region.to_owned(),
+                    None => env.required("AWS_REGION")?,
+                };
+                Self::derived_issuer(&region, pool_id)
+            }
+        };
+        let jwks_url = match env.optional("COGNITO_JWKS_URL") {
+            Some(url) => check_http_url(&url)
+                .map(|()| url)
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "COGNITO_JWKS_URL",
+                    reason,
+                })?,
+            None => format!("{issuer}/.well-known/jwks.json"),
+        };
+        Ok(Self { issuer, jwks_url })
+    }
+
+    /// The issuer Cognito gives the pool's tokens.
+    pub fn derived_issuer(region: &str, pool_id: &str) -> String {
+        format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
+    }
+}
+
+/// `eu-west-1` from `eu-west-1_AbC123`.
+pub fn region_of(pool_id: &str) -> Option<&str> {
+    let (region, _) = pool_id.split_once('_')?;
+    (region.contains('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+    .then_some(region)
+}
+
+/// A user pool id's shape: 1 to 55 letters, digits, `_` or `-`.
+pub fn check_pool_id(id: &str) -> Result<(), String> {
+    let ok =
+        !id.is_empty() && id.len() <= 55 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{id}` is not a user pool id"))
+    }
+}
+
+/// An absolute `http://` or `https://` URL with a host and no white space.
+pub fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` is not an http(s) URL"))?;
+    if rest.is_empty() || rest.starts_with('/') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{url}` is not an http(s) URL"));
+    }
+    Ok(())
+}
+
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Where settings come from: the process environment, or a map in tests.

@@ -66,6 +66,27 @@ pub enum ApiError {
         /// What is wrong with the credential, for the caller.
         detail: String,
     },
+    /// An OAuth callback whose flow cookie is missing, tampered with or expired, or whose
+    /// `state` is not the flow's.
+    #[error("invalid OAuth state")]
+    InvalidOAuthState,
+    /// The login page answered with an error (the user declined, say).
+    #[error("OAuth denied: {provider_error}")]
+    OAuthDenied {
+        /// The provider's `error` code, checked to be a plain code.
+        provider_error: String,
+    },
+    /// The token endpoint refused the code (used, expired, or not the verifier's).
+    #[error("invalid grant")]
+    InvalidGrant,
+    /// An access token without the scope a route needs.
+    #[error("insufficient scope")]
+    InsufficientScope {
+        /// The scope missing.
+        scope: &'static str,
+        /// Where to go instead, for the caller.
+        hint: &'static str,
+    },
     /// A sign-in challenge's session expired or is unknown: sign in again.
     #[error("challenge session expired")]
     SessionExpired,
@@ -124,6 +145,13 @@ pub enum ApiError {
     /// The revocation store could not record a logout or a sign-out: nothing was changed.
     #[error("revocation store unavailable: {cause}")]
     RevocationUnavailable {
+        /// For the log.
+        cause: String,
+    },
+    /// The identity provider refused this API's own client (its id, secret or allowed flows):
+    /// an operator must fix the configuration.
+    #[error("identity provider misconfigured: {cause}")]
+    IdentityProviderMisconfigured {
         /// For the log.
         cause: String,
     },
@@ -235,6 +263,10 @@ impl ApiError {
             Self::InvalidCredentials => (S::UNAUTHORIZED, "InvalidCredentials", "Invalid credentials"),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "Unauthorized", "Unauthorized"),
             Self::SessionExpired => (S::UNAUTHORIZED, "SessionExpired", "The sign-in session has expired"),
+            Self::InvalidOAuthState => (S::BAD_REQUEST, "InvalidOAuthState", "The sign-in flow is not valid"),
+            Self::OAuthDenied { .. } => (S::UNAUTHORIZED, "OAuthDenied", "The sign-in was refused"),
+            Self::InvalidGrant => (S::BAD_REQUEST, "InvalidGrant", "The authorization code is not valid"),
+            Self::InsufficientScope { .. } => (S::FORBIDDEN, "InsufficientScope", "The token lacks a scope"),
             Self::UserNotConfirmed => (S::FORBIDDEN, "UserNotConfirmed", "The account is not verified"),
             Self::PasswordResetRequired => (S::FORBIDDEN, "PasswordResetRequired", "A password reset is required"),
             Self::Forbidden(_) => (S::FORBIDDEN, "Forbidden", "Forbidden"),
@@ -265,6 +297,11 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "RevocationUnavailable",
                 "The revocation store is unavailable",
+            ),
+            Self::IdentityProviderMisconfigured { .. } => (
+                S::BAD_GATEWAY,
+                "IdentityProviderMisconfigured",
+                "The identity provider refused this API's client",
             ),
             Self::Unavailable { .. } => (
                 S::SERVICE_UNAVAILABLE,
@@ -299,6 +336,14 @@ impl ApiError {
             Self::ExpiredCode => "The confirmation code has expired; request a new one.".into(),
             Self::InvalidCredentials => "The username or password is incorrect.".into(),
             Self::SessionExpired => "The sign-in session is unknown or has expired (3 minutes); sign in again.".into(),
+            Self::InvalidOAuthState => {
+                "The sign-in flow's cookie is missing, altered or expired, or the state does not match; start the sign-in again.".into()
+            }
+            Self::OAuthDenied { provider_error } => format!("The login page answered {provider_error}."),
+            Self::InvalidGrant => {
+                "The authorization code was already used, has expired, or does not match the code verifier or redirect URI; start the sign-in again.".into()
+            }
+            Self::InsufficientScope { scope, hint } => format!("The access token lacks the {scope} scope; {hint}"),
             Self::UserNotConfirmed => "Verify the account with the code that was sent before signing in.".into(),
             Self::PasswordResetRequired => "The password must be reset before signing in.".into(),
             Self::Forbidden(_) => "The caller is not allowed to do this.".into(),
@@ -317,6 +362,9 @@ impl ApiError {
             Self::CodeDeliveryFailed { .. } => "The confirmation code could not be delivered; try again later.".into(),
             Self::RevocationUnavailable { .. } => {
                 "Nothing was changed: the sign-out could not be recorded; retry later.".into()
+            }
+            Self::IdentityProviderMisconfigured { .. } => {
+                "The identity provider refused this API's client; the operator has been told.".into()
             }
             Self::Unavailable { .. } => "The identity provider did not answer in time; retry later.".into(),
             Self::NotEmulated { operation } => format!(

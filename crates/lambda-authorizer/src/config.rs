@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use auth_contract::config::{ConfigError, Env};
+use auth_contract::config::{ConfigError, Env, PoolLocation, check_http_url, check_pool_id, region_of};
 use cognito_jwt::{JwksSettings, PoolConfig, TokenUse};
 
 use crate::revocation::RevocationSettings;
@@ -216,20 +216,7 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
             .list("COGNITO_CLIENT_ID")
             .filter(|l| !l.is_empty())
             .ok_or(ConfigError::Missing("COGNITO_CLIENT_ID"))?;
-        let issuer = match env.optional("COGNITO_ISSUER") {
-            Some(i) => check_url(&i).map(|()| i).map_err(|r| invalid("COGNITO_ISSUER", r))?,
-            None => {
-                let region = match region_of(&pool_id) {
-                    Some(r) => r.to_owned(),
-                    None => env.required("AWS_REGION")?,
-                };
-                derived_issuer(&region, &pool_id)
-            }
-        };
-        let jwks_url = match env.optional("COGNITO_JWKS_URL") {
-            Some(u) => check_url(&u).map(|()| u).map_err(|r| invalid("COGNITO_JWKS_URL", r))?,
-            None => format!("{issuer}/.well-known/jwks.json"),
-        };
+        let PoolLocation { issuer, jwks_url } = PoolLocation::from_env(env, &pool_id)?;
         pools.push(PoolConfig {
             issuer,
             jwks_url,
@@ -246,17 +233,17 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
                 return Err(at("clientIds is empty".into()));
             }
             let issuer = match p.issuer {
-                Some(i) => check_url(&i).map(|()| i).map_err(at)?,
+                Some(i) => check_http_url(&i).map(|()| i).map_err(at)?,
                 None => {
                     let region = p
                         .region
                         .or_else(|| region_of(&p.user_pool_id).map(str::to_owned))
                         .ok_or_else(|| at("no region: give `region` or a region-prefixed userPoolId".into()))?;
-                    derived_issuer(&region, &p.user_pool_id)
+                    PoolLocation::derived_issuer(&region, &p.user_pool_id)
                 }
             };
             let jwks_url = match p.jwks_url {
-                Some(u) => check_url(&u).map(|()| u).map_err(at)?,
+                Some(u) => check_http_url(&u).map(|()| u).map_err(at)?,
                 None => format!("{issuer}/.well-known/jwks.json"),
             };
             pools.push(PoolConfig {
@@ -278,41 +265,6 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
         }
     }
     Ok(pools)
-}
-
-fn derived_issuer(region: &str, pool_id: &str) -> String {
-    format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
-}
-
-/// `eu-west-1` from `eu-west-1_AbC123`.
-fn region_of(pool_id: &str) -> Option<&str> {
-    let (region, _) = pool_id.split_once('_')?;
-    (region.contains('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-    .then_some(region)
-}
-
-fn check_pool_id(id: &str) -> Result<(), String> {
-    let ok =
-        !id.is_empty() && id.len() <= 55 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{id}` is not a user pool id"))
-    }
-}
-
-fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("`{url}` is not an http(s) URL"))?;
-    if rest.is_empty() || rest.starts_with('/') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{url}` is not an http(s) URL"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -99,6 +99,10 @@ pub struct Deployment {
     pub revocation_table: String,
     /// Lambda's log level for every function (`INFO` as deployed by default).
     pub log_level: String,
+    /// The pool domain (the local stand-in's URL).
+    pub oauth_domain: String,
+    /// The OAuth cookie key's secret (its name or ARN in the emulator's Secrets Manager).
+    pub cookie_key_secret: String,
     /// Each function's variables, from the template.
     pub template_env: HashMap<String, Vec<(String, EnvValue)>>,
 }
@@ -143,6 +147,10 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
             deployment.endpoint.clone(),
         ),
         ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), deployment.endpoint.clone()),
+        (
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_owned(),
+            deployment.endpoint.clone(),
+        ),
     ]);
     if function == AUTHORIZER {
         // The emulator serves the JWKS away from the issuer's path.
@@ -166,6 +174,12 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
                 "TOKEN_CUSTOMIZATION" => "on".to_owned(),
                 "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
                 "TOTP_ISSUER" => local_gateway::stack::TOTP_ISSUER.to_owned(),
+                "COGNITO_DOMAIN" => deployment.oauth_domain.clone(),
+                "OAUTH_COOKIE_KEY_SECRET_ARN" => deployment.cookie_key_secret.clone(),
+                // The template's defaults until the API's URL is known.
+                "OAUTH_CALLBACK_URL" => "https://localhost/auth/oauth/callback".to_owned(),
+                "OAUTH_SIGN_OUT_URL" => "https://localhost/auth/oauth/signed-out".to_owned(),
+                "OAUTH_APP_REDIRECT_URIS" | "OAUTH_ALLOWED_ORIGINS" => String::new(),
                 other => return Err(format!("{function}: the harness cannot resolve {other}").into()),
             },
         };
@@ -189,6 +203,8 @@ mod tests {
             client_id: "client".into(),
             revocation_table: "revocations".into(),
             log_level: "INFO".into(),
+            oauth_domain: "http://localhost:3001".into(),
+            cookie_key_secret: "cookie-key".into(),
             template_env: api.function_env,
         }
     }

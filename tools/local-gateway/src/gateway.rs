@@ -20,6 +20,7 @@ use http_kit::{ApiError, Problem};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::Body;
+use oauth_flow::OAuthApi;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -40,6 +41,7 @@ pub struct Gateway {
     routes: Vec<Route>,
     gateway_responses: Vec<GatewayResponse>,
     api: AccountApi<EmulatedCognito>,
+    oauth: OAuthApi,
     authorizer: LocalAuthorizer,
     requests: AtomicU64,
 }
@@ -50,12 +52,14 @@ impl Gateway {
         routes: Vec<Route>,
         gateway_responses: Vec<GatewayResponse>,
         api: AccountApi<EmulatedCognito>,
+        oauth: OAuthApi,
         authorizer: LocalAuthorizer,
     ) -> Self {
         Self {
             routes,
             gateway_responses,
             api,
+            oauth,
             authorizer,
             requests: AtomicU64::new(0),
         }
@@ -188,6 +192,7 @@ impl Gateway {
             Function::Password => account_api::password::handler(&self.api, request).await,
             Function::RespondToChallenge => account_api::respond_to_challenge::handler(&self.api, request).await,
             Function::Mfa => account_api::mfa::handler(&self.api, request).await,
+            Function::OAuth => oauth_flow::handler(&self.oauth, request).await,
         };
         match result {
             Ok(response) => response,

@@ -4,6 +4,8 @@
 //! - [`emulator`]: starts moto's server (the local Cognito) on loopback and stops it on drop.
 //! - [`emulated_cognito`]: the Cognito client the functions use locally, saying which calls
 //!   the emulator lacks.
+//! - [`oauth_standin`]: the pool domain's `/oauth2/*` endpoints and login page, which the
+//!   emulator lacks.
 //! - [`seed`]: creates the user pool, app client, groups and demo user.
 //! - [`routes`]: which route goes to which function.
 //! - [`gateway`]: an HTTP server that turns each request into the API Gateway event the Lambda
@@ -14,6 +16,7 @@ pub mod authorizer;
 pub mod emulated_cognito;
 pub mod emulator;
 pub mod gateway;
+pub mod oauth_standin;
 pub mod problems;
 pub mod routes;
 pub mod seed;

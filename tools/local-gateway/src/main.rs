@@ -1,8 +1,9 @@
 //! `make dev`: the local stack on http://127.0.0.1:3000 until Ctrl-C.
 //!
 //! Options (flags or environment): `--port` / `LOCAL_GATEWAY_PORT` (default 3000),
-//! `--emulator-port` / `LOCAL_COGNITO_PORT` (default 5000), `--host` / `LOCAL_GATEWAY_HOST`
-//! (default 127.0.0.1).
+//! `--emulator-port` / `LOCAL_COGNITO_PORT` (default 5000), `--oauth-port` / `LOCAL_OAUTH_PORT`
+//! (the managed login page's stand-in, default 3001), `--host` / `LOCAL_GATEWAY_HOST` (default
+//! 127.0.0.1).
 
 use std::io::IsTerminal;
 use std::net::IpAddr;
@@ -23,6 +24,7 @@ fn parse_options() -> Result<LocalStackOptions, String> {
     let mut options = LocalStackOptions {
         port: 3000,
         emulator_port: 5000,
+        oauth_port: 3001,
         ..LocalStackOptions::default()
     };
     if let Some(port) = option(&args, "--port", "LOCAL_GATEWAY_PORT") {
@@ -30,6 +32,11 @@ fn parse_options() -> Result<LocalStackOptions, String> {
     }
     if let Some(port) = option(&args, "--emulator-port", "LOCAL_COGNITO_PORT") {
         options.emulator_port = port.parse().map_err(|_| format!("invalid emulator port {port}"))?;
+    }
+    if let Some(port) = option(&args, "--oauth-port", "LOCAL_OAUTH_PORT") {
+        options.oauth_port = port
+            .parse()
+            .map_err(|_| format!("invalid OAuth stand-in port {port}"))?;
     }
     if let Some(host) = option(&args, "--host", "LOCAL_GATEWAY_HOST") {
         options.host = host.parse::<IpAddr>().map_err(|_| format!("invalid host {host}"))?;
@@ -69,6 +76,7 @@ async fn main() -> ExitCode {
 Local stack ready.
   API:            {url}
   Local Cognito:  {emulator} (user pool {pool}, app client {client})
+  Login page:     {oauth} (a stand-in for the pool domain; open {url}/auth/oauth/authorize in a browser)
   JWKS:           {emulator}/{pool}/.well-known/jwks.json
   Demo admin:     {user} / {password}
 
@@ -89,6 +97,7 @@ Run the Lambda binaries themselves against this local Cognito (second terminal):
 Ctrl-C stops the gateway and the local Cognito.
 "#,
         emulator = stack.emulator_url,
+        oauth = stack.oauth_url,
         pool = stack.pool.user_pool_id,
         client = stack.pool.client_id,
         user = demo.username,

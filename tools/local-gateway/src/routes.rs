@@ -30,11 +30,13 @@ pub enum Function {
     RespondToChallenge,
     /// `functions/mfa`.
     Mfa,
+    /// `functions/oauth`.
+    OAuth,
 }
 
 impl Function {
     /// Every function with a route.
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 12] = [
         Function::SignUp,
         Function::VerifyAccount,
         Function::SignIn,
@@ -46,6 +48,7 @@ impl Function {
         Function::Password,
         Function::RespondToChallenge,
         Function::Mfa,
+        Function::OAuth,
     ];
 
     /// The crate (and binary) name.
@@ -62,6 +65,7 @@ impl Function {
             Function::Password => "password",
             Function::RespondToChallenge => "respond_to_challenge",
             Function::Mfa => "mfa",
+            Function::OAuth => "oauth",
         }
     }
 

@@ -75,6 +75,42 @@ pub fn emulator_client(endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
+/// A Secrets Manager client for the emulator (the same server).
+pub fn emulator_secrets(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// The name of the local stack's OAuth cookie key secret.
+pub const COOKIE_KEY_SECRET: &str = "auth-local-oauth-cookie-key";
+
+/// Creates the OAuth cookie key's secret as the template does (64 random letters and digits)
+/// and answers its ARN.
+pub async fn create_cookie_key_secret(client: &aws_sdk_secretsmanager::Client) -> Result<String, SeedError> {
+    let mut bytes = [0_u8; 48];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| SeedError {
+        step: "CreateSecret",
+        message: "no randomness".into(),
+    })?;
+    let value = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+    let output = client
+        .create_secret()
+        .name(COOKIE_KEY_SECRET)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(failed("CreateSecret"))?;
+    output
+        .arn()
+        .map(str::to_owned)
+        .ok_or_else(|| failed("CreateSecret")("no ARN"))
+}
+
 /// The revocation table of the local stack.
 pub const REVOCATION_TABLE: &str = "auth-revocations";
 

@@ -20,8 +20,10 @@ use crate::authorizer::LocalAuthorizer;
 use crate::emulated_cognito::EmulatedCognito;
 use crate::emulator::{self, Emulator, EmulatorError};
 use crate::gateway::{self, Gateway};
+use crate::oauth_standin::{self, OAuthStandIn, RegisteredClient};
 use crate::seed::{self, DemoUser, SeedError, SeededPool};
 use crate::template::{self, ApiDefinition, TemplateError};
+use oauth_flow::{OAuthApi, OAuthSettings};
 
 /// The name authenticator apps show for the local stack's codes.
 pub const TOTP_ISSUER: &str = "local-auth";
@@ -44,6 +46,9 @@ pub struct LocalStackOptions {
     /// How long the authorizer's policies are cached; the template's `AuthorizerCacheSeconds`
     /// when `None`.
     pub authorizer_cache: Option<Duration>,
+    /// The OAuth stand-in's port (served as `http://localhost:<port>`, another site than the
+    /// gateway's `127.0.0.1`, as the pool domain is); 0 picks a free one.
+    pub oauth_port: u16,
 }
 
 impl Default for LocalStackOptions {
@@ -56,6 +61,7 @@ impl Default for LocalStackOptions {
             template: template::default_path(),
             demo: DemoUser::default(),
             authorizer_cache: None,
+            oauth_port: 0,
         }
     }
 }
@@ -78,6 +84,9 @@ pub enum LocalStackError {
     #[error("authorizer could not load the JWKS: {0}")]
     /// The authorizer's first JWKS load.
     Jwks(#[from] cognito_jwt::JwksError),
+    #[error("OAuth routes: {0}")]
+    /// The OAuth routes' set-up.
+    OAuth(#[from] oauth_flow::InitError),
     #[error("configuration: {0}")]
     /// A setting of the local stack itself.
     Config(String),
@@ -97,6 +106,8 @@ pub struct LocalStack {
     pub base_url: String,
     /// `http://127.0.0.1:port` of the emulator.
     pub emulator_url: String,
+    /// `http://localhost:port` of the OAuth stand-in (the pool domain).
+    pub oauth_url: String,
     /// The pool, client and demo user.
     pub pool: SeededPool,
     /// What the template says.
@@ -106,6 +117,8 @@ pub struct LocalStack {
     emulator: Emulator,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
+    oauth_shutdown: oneshot::Sender<()>,
+    oauth_server: JoinHandle<()>,
 }
 
 impl LocalStack {
@@ -150,14 +163,6 @@ impl LocalStack {
             .authorizer_cache
             .unwrap_or(Duration::from_secs(api_definition.authorizer_cache_seconds));
         let authorizer = local_authorizer(&emulator_url, &pool, &api_definition, store, cache).await?;
-        let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
-        api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
-        let gateway = Arc::new(Gateway::new(
-            api_definition.routes.clone(),
-            api_definition.gateway_responses.clone(),
-            api,
-            authorizer,
-        ));
 
         let addr = SocketAddr::new(options.host, options.port);
         let listener = TcpListener::bind(addr)
@@ -166,12 +171,57 @@ impl LocalStack {
         let bound = listener
             .local_addr()
             .map_err(|source| LocalStackError::Listen { addr, source })?;
+        let base_url = format!("http://{bound}");
+        let oauth_addr = SocketAddr::new(options.host, options.oauth_port);
+        let oauth_listener = TcpListener::bind(oauth_addr)
+            .await
+            .map_err(|source| LocalStackError::Listen {
+                addr: oauth_addr,
+                source,
+            })?;
+        let oauth_port = oauth_listener
+            .local_addr()
+            .map_err(|source| LocalStackError::Listen {
+                addr: oauth_addr,
+                source,
+            })?
+            .port();
+        let oauth_url = format!("http://localhost:{oauth_port}");
+        let oauth = local_oauth(&emulator_url, &pool, &base_url, &oauth_url).await?;
+        let standin = Arc::new(OAuthStandIn::new(
+            seed::emulator_client(&emulator_url),
+            RegisteredClient {
+                client_id: pool.client_id.clone(),
+                callback_urls: vec![format!("{base_url}/auth/oauth/callback"), APP_REDIRECT_URI.to_owned()],
+                logout_urls: vec![format!("{base_url}/auth/oauth/signed-out")],
+            },
+        ));
+        let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
+        api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
+        let gateway = Arc::new(Gateway::new(
+            api_definition.routes.clone(),
+            api_definition.gateway_responses.clone(),
+            api,
+            oauth,
+            authorizer,
+        ));
+
         let (shutdown, stopped) = oneshot::channel();
         let server = tokio::spawn(gateway::serve(listener, Arc::clone(&gateway), async {
             let _ = stopped.await;
         }));
+        let (oauth_shutdown, oauth_stopped) = oneshot::channel();
+        let oauth_server = tokio::spawn(oauth_standin::serve(
+            oauth_listener,
+            standin,
+            pool.user_pool_id.clone(),
+            async {
+                let _ = oauth_stopped.await;
+            },
+        ));
         Ok(Self {
-            base_url: format!("http://{bound}"),
+            base_url,
+            oauth_url,
             emulator_url,
             pool,
             api: api_definition,
@@ -179,6 +229,8 @@ impl LocalStack {
             emulator,
             shutdown,
             server,
+            oauth_shutdown,
+            oauth_server,
         })
     }
 
@@ -186,6 +238,8 @@ impl LocalStack {
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.server.await;
+        let _ = self.oauth_shutdown.send(());
+        let _ = self.oauth_server.await;
         self.emulator.stop().await;
     }
 }
@@ -215,6 +269,46 @@ async fn local_authorizer(
     let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?.with_revocation(store);
     deps.hydrate().await?;
     Ok(LocalAuthorizer::new(deps, cache))
+}
+
+/// The redirect URI of an app that runs PKCE itself (a single-page app on Vite's port), and
+/// its origin, registered in the local stack.
+pub const APP_REDIRECT_URI: &str = "http://localhost:5173/callback";
+/// The origin allowed to call `POST /auth/oauth/token` locally.
+pub const APP_ORIGIN: &str = "http://localhost:5173";
+
+/// The OAuth routes configured as the template configures them, pointed at the stand-in, with
+/// the cookie key in the emulator's Secrets Manager.
+async fn local_oauth(
+    emulator_url: &str,
+    pool: &SeededPool,
+    base_url: &str,
+    oauth_url: &str,
+) -> Result<OAuthApi, LocalStackError> {
+    let secrets = seed::emulator_secrets(emulator_url);
+    let arn = seed::create_cookie_key_secret(&secrets).await?;
+    let issuer = issuer_of(pool);
+    let jwks_url = format!("{emulator_url}/{}/.well-known/jwks.json", pool.user_pool_id);
+    let callback = format!("{base_url}/auth/oauth/callback");
+    let signed_out = format!("{base_url}/auth/oauth/signed-out");
+    let env = Env::from_pairs(&[
+        ("COGNITO_DOMAIN", oauth_url),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+        ("COGNITO_USER_POOL_ID", pool.user_pool_id.as_str()),
+        ("COGNITO_ISSUER", issuer.as_str()),
+        ("COGNITO_JWKS_URL", jwks_url.as_str()),
+        ("OAUTH_CALLBACK_URL", callback.as_str()),
+        ("OAUTH_SIGN_OUT_URL", signed_out.as_str()),
+        ("OAUTH_APP_REDIRECT_URIS", APP_REDIRECT_URI),
+        ("OAUTH_ALLOWED_ORIGINS", APP_ORIGIN),
+        // Plain HTTP on loopback: a Secure cookie would never come back.
+        ("OAUTH_COOKIE_SECURE", "false"),
+        ("OAUTH_COOKIE_KEY_SECRET_ARN", arn.as_str()),
+    ]);
+    let settings = OAuthSettings::from_env(&env).map_err(oauth_flow::InitError::from)?;
+    let key = oauth_flow::cookie_key_from_secrets_manager(&secrets, &arn).await?;
+    let jwks = cognito_jwt::HttpJwksFetcher::new().map_err(|e| oauth_flow::InitError::Http(e.to_string()))?;
+    Ok(OAuthApi::new(settings, key, Arc::new(jwks))?)
 }
 
 /// The emulator signs with the real service's issuer.

@@ -283,7 +283,13 @@ mod tests {
                 "POST /auth/refresh",
                 "POST /auth/forgot-password",
                 "POST /auth/confirm-forgot-password",
-                "POST /auth/respond-to-challenge"
+                "POST /auth/respond-to-challenge",
+                "GET /auth/oauth/authorize",
+                "GET /auth/oauth/callback",
+                "POST /auth/oauth/token",
+                "OPTIONS /auth/oauth/token",
+                "GET /auth/oauth/logout",
+                "GET /auth/oauth/signed-out"
             ]
         );
         // Every protected route has its rule, and every rule a protected route.

@@ -221,6 +221,7 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
     let client = seed::emulator_client(&endpoint);
     let pool = seed::seed(&client, DemoUser::default()).await?;
     seed::create_revocation_table(&seed::emulator_dynamodb(&endpoint)).await?;
+    let cookie_key_secret = seed::create_cookie_key_secret(&seed::emulator_secrets(&endpoint)).await?;
     let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;
     let deployment = Deployment {
         endpoint,
@@ -228,6 +229,9 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
         client_id: pool.client_id.clone(),
         revocation_table: seed::REVOCATION_TABLE.into(),
         log_level: "INFO".into(),
+        // Never called by the measured event (the redirect to the login page).
+        oauth_domain: "http://localhost:3001".into(),
+        cookie_key_secret,
         template_env: api.function_env,
     };
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
