@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv dev test lint fmt unit bench package coldstart e2e-browser clean-venv
+.PHONY: help venv dev test lint fmt unit bench bench-process package coldstart e2e-browser clean-venv
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ fmt: ## Format the code
 
 bench: ## Authorizer benchmarks (see BENCHMARKS.md)
 	cargo bench -p lambda-authorizer --bench authorizer
+
+# The commit before the process-cost work: what `make bench-process` compares with.
+BENCH_BASELINE ?= 7ab5bb50e2badf5d7e4fa0c9046f0570c16307bb
+
+bench-process: venv ## Whole-process CPU per invocation and RSS, this tree vs BENCH_BASELINE (BENCH_ROUNDS, BENCH_INVOCATIONS)
+	BENCH_BASELINE=$(BENCH_BASELINE) cargo run --quiet -p lambda-harness --bin bench_process
 
 package: venv ## Build every function for arm64 into zips under target/lambda/ and check the size budgets
 	scripts/package.sh

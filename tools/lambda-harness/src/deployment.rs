@@ -52,11 +52,25 @@ pub enum Profile {
 /// `cargo build [--release] -p <each function>` in one invocation; returns each binary's path
 /// as cargo reports it.
 pub fn build(root: &Path, functions: &[String], profile: Profile) -> Result<HashMap<String, PathBuf>, BoxError> {
+    build_into(root, functions, profile, None)
+}
+
+/// [`build`] with its own target directory (another checkout's build must not overwrite this
+/// one's binaries).
+pub fn build_into(
+    root: &Path,
+    functions: &[String],
+    profile: Profile,
+    target_dir: Option<&Path>,
+) -> Result<HashMap<String, PathBuf>, BoxError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command
         .current_dir(root)
-        .args(["build", "--message-format=json-render-diagnostics"]);
+        .args(["build", "--locked", "--message-format=json-render-diagnostics"]);
+    if let Some(dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
     if profile == Profile::Release {
         command.arg("--release");
     }

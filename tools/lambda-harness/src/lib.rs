@@ -1,9 +1,11 @@
 //! Runs the workspace's Lambda binaries as Lambda runs them, on this machine: a local Lambda
 //! Runtime API ([`runtime_api`]), the environment Lambda gives each function pointed at the
 //! emulator ([`deployment`]), events that do real work against the seeded emulator
-//! ([`events`]), and readings of a process's memory and CPU from `/proc` ([`report`]).
+//! ([`events`]), one function process driven event by event and read from `/proc`
+//! ([`process`]), and the tables ([`report`]).
 //!
-//! Behind `make coldstart` (`src/bin/coldstart.rs`), `make bench-process` and the end-to-end
+//! Behind `make coldstart` (`src/bin/coldstart.rs`), `make bench-process`
+//! (`src/bin/bench_process.rs`) and the end-to-end
 //! check that no secret reaches a log line at TRACE.
 //!
 //! ```no_run
@@ -17,6 +19,7 @@
 
 pub mod deployment;
 pub mod events;
+pub mod process;
 pub mod report;
 pub mod runtime_api;
 

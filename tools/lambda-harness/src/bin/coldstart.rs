@@ -14,20 +14,17 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{ExitCode, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::ExitCode;
 
 use local_gateway::emulator::{self, Emulator};
-use local_gateway::seed::{self, DemoUser, REGION};
-use tokio::process::{Child, Command};
+use local_gateway::seed::{self, DemoUser};
 
 use lambda_harness::BoxError;
 use lambda_harness::deployment::{self, Deployment, Profile, discover_functions, lambda_env, workspace_root};
 use lambda_harness::events::EventSource;
+use lambda_harness::process::FunctionProcess;
 use lambda_harness::report::{self, FunctionResult, Run};
-use lambda_harness::runtime_api::{Invocation, Report, RuntimeApi};
 /// Longest wait for any one step of a run (init, an event) before the run counts as failed.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Settings {
     runs: usize,
@@ -77,83 +74,6 @@ impl Settings {
 }
 
 /// The next thing the runtime did; an error when the process exits or goes quiet.
-async fn next_report(api: &mut RuntimeApi, child: &mut Child) -> Result<Report, BoxError> {
-    tokio::select! {
-        // Reports first: an init error is posted just before the process exits.
-        biased;
-        report = api.report() => report.ok_or_else(|| "the Runtime API stopped".into()),
-        status = child.wait() => Err(format!("the function exited: {}", status?).into()),
-        () = tokio::time::sleep(STEP_TIMEOUT) => Err(format!("no progress within {} s", STEP_TIMEOUT.as_secs()).into()),
-    }
-}
-
-async fn expect<T>(
-    api: &mut RuntimeApi,
-    child: &mut Child,
-    waiting_for: &str,
-    pick: impl FnOnce(Report) -> Result<T, Report>,
-) -> Result<T, BoxError> {
-    let report = next_report(api, child).await?;
-    pick(report).map_err(|report| {
-        let text = |body: &[u8]| String::from_utf8_lossy(body).into_owned();
-        let got = match report {
-            Report::InitError { body } => format!("init error {}", text(&body)),
-            Report::Error { body, .. } => format!("invocation error {}", text(&body)),
-            Report::Unknown { method, path } => format!("unknown request {method} {path}"),
-            other => format!("{other:?}"),
-        };
-        format!("waiting for {waiting_for}, got {got}").into()
-    })
-}
-
-async fn wait_next(api: &mut RuntimeApi, child: &mut Child) -> Result<Instant, BoxError> {
-    expect(api, child, "`next`", |r| match r {
-        Report::NextRequested(at) => Ok(at),
-        other => Err(other),
-    })
-    .await
-}
-
-struct Measured {
-    latency: Duration,
-    answer: String,
-}
-
-async fn invoke(api: &mut RuntimeApi, child: &mut Child, payload: Vec<u8>) -> Result<Measured, BoxError> {
-    let sequence = next_sequence();
-    let invocation = Invocation {
-        request_id: format!("c01d5a27-0000-4000-8000-{sequence:012x}"),
-        trace_id: format!(
-            "Root=1-{:08x}-{sequence:024x};Parent={sequence:016x};Sampled=0",
-            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-        ),
-        payload,
-    };
-    if !api.invoke(invocation).await {
-        return Err("the Runtime API stopped".into());
-    }
-    let handed_out = expect(api, child, "the event to be handed out", |r| match r {
-        Report::HandedOut(at) => Ok(at),
-        other => Err(other),
-    })
-    .await?;
-    let (answered, body) = expect(api, child, "the response", |r| match r {
-        Report::Response { at, body } => Ok((at, body)),
-        other => Err(other),
-    })
-    .await?;
-    Ok(Measured {
-        latency: answered.saturating_duration_since(handed_out),
-        answer: report::summarize_answer(&body),
-    })
-}
-
-fn next_sequence() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEQUENCE: AtomicU64 = AtomicU64::new(1);
-    SEQUENCE.fetch_add(1, Ordering::Relaxed)
-}
-
 struct Function {
     name: String,
     binary: PathBuf,
@@ -169,39 +89,22 @@ async fn cold_start(
     warm_events: usize,
     answers: &mut BTreeSet<String>,
 ) -> Result<Run, BoxError> {
-    let arn = format!("arn:aws:lambda:{REGION}:123456789012:function:{}", function.name);
-    let mut api = RuntimeApi::start(arn).await?;
-    // Prepared before the spawn so that the first `next` is answered at once, as in Lambda.
     let first_payload = events.event(&function.name, run, 0).await?;
-    let mut command = Command::new(&function.binary);
-    command
-        .env_clear()
-        .envs(function.env.iter().map(|(k, v)| (k, v)))
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    let spawned = Instant::now();
-    let mut child = command.spawn()?;
-    let pid = child.id().ok_or("the function has no pid")?;
-
+    let mut process = FunctionProcess::spawn(&function.name, &function.binary, &function.env).await?;
     let outcome = async {
-        let init = wait_next(&mut api, &mut child)
-            .await?
-            .saturating_duration_since(spawned);
-        let first = invoke(&mut api, &mut child, first_payload).await?;
+        let init = process.wait_next().await?.saturating_duration_since(process.spawned);
+        let first = process.invoke(first_payload).await?;
         answers.insert(first.answer);
         let mut warm = Vec::with_capacity(warm_events);
         for index in 1..=warm_events {
             let payload = events.event(&function.name, run, index).await?;
-            wait_next(&mut api, &mut child).await?;
-            let measured = invoke(&mut api, &mut child, payload).await?;
+            process.wait_next().await?;
+            let measured = process.invoke(payload).await?;
             answers.insert(measured.answer);
             warm.push(measured.latency);
         }
-        wait_next(&mut api, &mut child).await?;
-        let peak_rss_kib = report::peak_rss_kib(pid).ok_or("cannot read VmHWM")?;
+        process.wait_next().await?;
+        let peak_rss_kib = process.peak_rss_kib()?;
         Ok::<_, BoxError>(Run {
             init,
             first_event: first.latency,
@@ -210,8 +113,7 @@ async fn cold_start(
         })
     }
     .await;
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    process.stop().await;
     outcome
 }
 
