@@ -58,6 +58,26 @@ async fn every_account_event_file_gets_its_documented_status() {
         let function = function_of(file).unwrap_or_else(|| panic!("{file}: no such function"));
         let response = app.stack.gateway.call(function, request).await;
         assert_eq!(response.status().as_u16(), *expected, "{file}: {:?}", response.body());
+        // The answer is one the API contract documents.
+        let event: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        let body = match response.body() {
+            lambda_http::Body::Text(text) => text.clone(),
+            lambda_http::Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            _ => String::new(),
+        };
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        integration_tests::contract::check(
+            event["httpMethod"].as_str().unwrap_or_default(),
+            event["path"].as_str().unwrap_or_default(),
+            response.status().as_u16(),
+            content_type,
+            &body,
+        )
+        .unwrap_or_else(|problem| panic!("{file}: {problem}"));
     }
     app.stop().await;
 }

@@ -1,5 +1,6 @@
 //! Test support: [`spawn_app`] starts a whole local stack (emulator, seeded pool, gateway) on
-//! free ports, and [`TestApp`] calls it over real HTTP.
+//! free ports, and [`TestApp`] calls it over real HTTP, holding every answer to the API
+//! contract ([`contract`]).
 
 // Test support: a failed set-up should stop the test loudly.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
@@ -14,6 +15,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use local_gateway::{LocalStack, LocalStackOptions};
+
+pub mod contract;
 use serde_json::Value;
 
 /// Everything every stack in this process logged, so tests can check what never reaches a log.
@@ -175,6 +178,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> TestResponse {
+        let method_name = method.clone();
         let mut builder = Request::builder().method(method).uri(self.url(path));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
@@ -185,6 +189,14 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let route = path.split('?').next().unwrap_or_default();
+        if let Err(problem) = contract::check(method_name.as_str(), route, status.as_u16(), content_type, &raw) {
+            panic!("the answer breaks the API contract (infra/openapi.yaml): {problem}");
+        }
         let body = if raw.is_empty() {
             Value::Null
         } else {

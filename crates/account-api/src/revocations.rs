@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use auth_contract::config::{ConfigError, Env};
+use auth_contract::config::{ConfigError, Env, PoolLocation};
 use auth_contract::revocation::{RevocationKey, RevocationPolicy, RevocationStore};
 use http_kit::ApiError;
 use revocation_store::DynamoStore;
@@ -39,17 +39,14 @@ impl Revoker {
         let Some(table) = env.optional("REVOCATION_TABLE") else {
             return Ok(None);
         };
-        let issuer = env.optional("COGNITO_ISSUER").unwrap_or_else(|| {
-            format!(
-                "https://cognito-idp.{}.amazonaws.com/{}",
-                settings.region, settings.user_pool_id
-            )
-        });
+        let issuer = env
+            .optional("COGNITO_ISSUER")
+            .unwrap_or_else(|| PoolLocation::derived_issuer(&settings.region, &settings.user_pool_id));
         let policy = RevocationPolicy {
             token_validity_seconds: env.parsed("TOKEN_VALIDITY_SECONDS", 3600)?,
             leeway_seconds: env.parsed("JWT_LEEWAY_SECONDS", 5)?,
         };
-        let store = Arc::new(DynamoStore::connect(&table).await);
+        let store = Arc::new(DynamoStore::from_env(env, &table)?);
         Ok(Some(Self::new(store, &issuer, policy)))
     }
 

@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
     let env = Env::process();
     let mut deps = AuthorizerDeps::from_env(&env)?;
     if let Some(table) = env.optional("REVOCATION_TABLE") {
-        deps = deps.with_revocation(Arc::new(DynamoStore::connect(&table).await));
+        deps = deps.with_revocation(Arc::new(DynamoStore::from_env(&env, &table)?));
     }
     if let Err(e) = deps.hydrate().await {
         // Not fatal: verification retries after the back-off window and fails meanwhile.

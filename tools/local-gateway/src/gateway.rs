@@ -44,6 +44,7 @@ pub struct Gateway {
     oauth: OAuthApi,
     authorizer: LocalAuthorizer,
     requests: AtomicU64,
+    openapi: Option<Bytes>,
 }
 
 impl Gateway {
@@ -62,7 +63,15 @@ impl Gateway {
             oauth,
             authorizer,
             requests: AtomicU64::new(0),
+            openapi: None,
         }
+    }
+
+    /// Serves `document` (the OpenAPI document, as JSON) at `GET /openapi.json`: the local
+    /// stack's own route, not the deployed API's.
+    pub fn with_openapi(mut self, document: String) -> Self {
+        self.openapi = Some(Bytes::from(document));
+        self
     }
 
     /// The routes served.
@@ -87,6 +96,17 @@ impl Gateway {
     async fn route(&self, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path().to_owned();
+        if path == "/openapi.json"
+            && parts.method == Method::GET
+            && let Some(document) = &self.openapi
+        {
+            let mut response = Response::new(Full::new(document.clone()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            return response;
+        }
         let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
             RouteMatch::Found { route, path_parameters } => (route.clone(), path_parameters),
             RouteMatch::WrongMethod => return to_hyper(problems::method_not_allowed().into_response()),

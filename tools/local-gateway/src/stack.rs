@@ -125,6 +125,7 @@ impl LocalStack {
     /// Starts the emulator, seeds it and serves the gateway.
     pub async fn start(options: LocalStackOptions) -> Result<Self, LocalStackError> {
         let api_definition = template::load(&options.template)?;
+        let openapi = template::load_openapi(&options.template)?;
         let emulator = Emulator::start(&options.emulator_command, options.emulator_port).await?;
         let emulator_url = emulator.endpoint();
         let pool = seed::seed(&seed::emulator_client(&emulator_url), options.demo.clone()).await?;
@@ -149,7 +150,13 @@ impl LocalStack {
         .await;
         let dynamodb = seed::emulator_dynamodb(&emulator_url);
         seed::create_revocation_table(&dynamodb).await?;
-        let store: Arc<dyn RevocationStore> = Arc::new(DynamoStore::new(dynamodb, seed::REVOCATION_TABLE));
+        let connection = revocation_store::Connection {
+            endpoint: emulator_url.clone(),
+            region: seed::REGION.into(),
+            credentials: aws_credential_types::Credentials::new("local", "local", None, None, "local-stack"),
+        };
+        let store: Arc<dyn RevocationStore> =
+            Arc::new(DynamoStore::new(connection, seed::REVOCATION_TABLE).map_err(LocalStackError::Config)?);
         let issuer = issuer_of(&pool);
         let revoker = Revoker::new(
             Arc::clone(&store),
@@ -198,13 +205,16 @@ impl LocalStack {
         ));
         let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
         api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
-        let gateway = Arc::new(Gateway::new(
-            api_definition.routes.clone(),
-            api_definition.gateway_responses.clone(),
-            api,
-            oauth,
-            authorizer,
-        ));
+        let gateway = Arc::new(
+            Gateway::new(
+                api_definition.routes.clone(),
+                api_definition.gateway_responses.clone(),
+                api,
+                oauth,
+                authorizer,
+            )
+            .with_openapi(openapi),
+        );
 
         let (shutdown, stopped) = oneshot::channel();
         let server = tokio::spawn(gateway::serve(listener, Arc::clone(&gateway), async {

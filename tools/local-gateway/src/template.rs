@@ -233,6 +233,18 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
     })
 }
 
+/// The OpenAPI document beside the template (`openapi.yaml`), as JSON text.
+pub fn load_openapi(template: &Path) -> Result<String, TemplateError> {
+    let path = template.with_file_name("openapi.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let document: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    Ok(document.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +274,54 @@ mod tests {
         let mut in_template = api.function_crates.clone();
         in_template.sort();
         assert_eq!(on_disk, in_template, "functions/ and the template's functions differ");
+    }
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_templates_routes() {
+        let api = project_template();
+        let document: serde_json::Value =
+            serde_json::from_str(&load_openapi(&default_path()).expect("openapi.yaml")).expect("JSON");
+        let mut documented = Vec::new();
+        let mut protected_documented = Vec::new();
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            if item.get("x-local-only").and_then(serde_json::Value::as_bool) == Some(true) {
+                continue;
+            }
+            for (method, operation) in item.as_object().expect("path item") {
+                if !["get", "put", "post", "delete", "patch", "options", "head"].contains(&method.as_str()) {
+                    continue;
+                }
+                let route = format!("{} {path}", method.to_ascii_uppercase());
+                let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+                if secured {
+                    protected_documented.push(route.clone());
+                }
+                documented.push(route);
+            }
+        }
+        let mut in_template: Vec<String> = api.routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        let mut protected: Vec<String> = api
+            .routes
+            .iter()
+            .filter(|r| r.protected)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        for list in [
+            &mut documented,
+            &mut in_template,
+            &mut protected_documented,
+            &mut protected,
+        ] {
+            list.sort();
+        }
+        assert_eq!(
+            documented, in_template,
+            "the document's routes and the template's differ"
+        );
+        assert_eq!(
+            protected_documented, protected,
+            "the bearer requirement differs from the authorizer's routes"
+        );
     }
 
     #[test]

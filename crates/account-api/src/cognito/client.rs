@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_cognitoidentityprovider::Client;
@@ -58,7 +59,10 @@ impl CognitoIdentityProvider {
                     .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            // Answers are small JSON documents and every call is bounded by the time-outs
+            // above: watching each body's throughput adds a timer per poll for nothing.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
         let sdk_config = configure(loader).load().await;
         Self::new(Client::new(&sdk_config), settings)
     }

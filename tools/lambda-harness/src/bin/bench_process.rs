@@ -10,7 +10,8 @@
 //!
 //! Settings (environment): `BENCH_BASELINE` (a commit; required), `BENCH_ROUNDS` (default 5),
 //! `BENCH_INVOCATIONS` (default 1000), `BENCH_WARMUP` (default 50), `BENCH_SCENARIOS`
-//! (comma-separated names; default all).
+//! (comma-separated names; default all), `BENCH_BINARIES` (a directory of already-built
+//! binaries to measure alone, one round, no baseline: for profiling them with `perf`).
 
 #![allow(clippy::print_stdout)]
 
@@ -103,13 +104,11 @@ struct Readings {
     answers: BTreeSet<String>,
 }
 
-/// Serves `body` to every request (the JWKS of the test key).
-async fn serve_jwks(body: Vec<u8>) -> Result<String, BoxError> {
+/// Serves `body` to every request, keeping connections alive: the JWKS of the test key, or
+/// DynamoDB's answer to a read that finds nothing. Answers `http://127.0.0.1:<port>`.
+async fn serve_constant(body: Vec<u8>) -> Result<String, BoxError> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!(
-        "http://{}/eu-west-1_TestPool/.well-known/jwks.json",
-        listener.local_addr()?
-    );
+    let url = format!("http://{}", listener.local_addr()?);
     let body = Bytes::from(body);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -166,7 +165,18 @@ async fn scenarios(settings: &Settings, root: &Path, endpoint: &str) -> Result<V
     let account: Vec<String> = FUNCTIONS[1..].iter().map(|f| (*f).to_owned()).collect();
     let events = EventSource::new(client, pool, &root.join("events"), &account).await?;
 
-    let jwks_url = serve_jwks(jwks_of(&[key(0)])).await?;
+    let jwks_url = format!(
+        "{}/eu-west-1_TestPool/.well-known/jwks.json",
+        serve_constant(jwks_of(&[key(0)])).await?
+    );
+    // The emulator closes every connection after one answer; DynamoDB keeps them open. This
+    // double answers a read that finds nothing on a kept-alive connection, as DynamoDB does.
+    let kept_alive_dynamodb = serve_constant(
+        json!({"Responses": {seed::REVOCATION_TABLE: []}, "UnprocessedKeys": {}})
+            .to_string()
+            .into_bytes(),
+    )
+    .await?;
     let authorizer_env = |store: bool| -> Result<Vec<(String, String)>, BoxError> {
         let mut env: Vec<(String, String)> = lambda_env("authorizer", &deployment)?
             .into_iter()
@@ -212,6 +222,21 @@ async fn scenarios(settings: &Settings, root: &Path, endpoint: &str) -> Result<V
             name: "authorizer-store",
             function: "authorizer",
             env: authorizer_env(true)?,
+            events: distinct.clone(),
+            target: Target::Absolute {
+                cpu_us: 160.0,
+                rss_mb: 16.0,
+            },
+        },
+        Scenario {
+            name: "authorizer-store-kept-alive",
+            function: "authorizer",
+            env: {
+                let mut env = authorizer_env(true)?;
+                env.retain(|(name, _)| name != "AWS_ENDPOINT_URL_DYNAMODB");
+                env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), kept_alive_dynamodb.clone()));
+                env
+            },
             events: distinct,
             target: Target::Absolute {
                 cpu_us: 160.0,
@@ -288,7 +313,7 @@ fn median_f64(mut values: Vec<f64>) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -305,12 +330,23 @@ fn build_baseline(root: &Path, commit: &str, functions: &[String]) -> Result<Has
             .args(args)
             .output()?)
     };
-    let _ = git(&["worktree", "remove", "--force", &work.to_string_lossy()]);
-    let _ = std::fs::remove_dir_all(&work);
-    let _ = git(&["worktree", "prune"]);
-    let added = git(&["worktree", "add", "--detach", &work.to_string_lossy(), commit])?;
-    if !added.status.success() {
-        return Err(format!("git worktree add {commit}: {}", String::from_utf8_lossy(&added.stderr)).into());
+    let wanted = git(&["rev-parse", &format!("{commit}^{{commit}}")])?;
+    let wanted = String::from_utf8_lossy(&wanted.stdout).trim().to_owned();
+    let checked_out = std::process::Command::new("git")
+        .current_dir(&work)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    // Reused when already at the commit: untouched files keep the baseline build fresh.
+    if wanted.is_empty() || checked_out != wanted {
+        let _ = git(&["worktree", "remove", "--force", &work.to_string_lossy()]);
+        let _ = std::fs::remove_dir_all(&work);
+        let _ = git(&["worktree", "prune"]);
+        let added = git(&["worktree", "add", "--detach", &work.to_string_lossy(), commit])?;
+        if !added.status.success() {
+            return Err(format!("git worktree add {commit}: {}", String::from_utf8_lossy(&added.stderr)).into());
+        }
     }
     deployment::build_into(
         &work,
@@ -347,6 +383,27 @@ fn run() -> Result<bool, BoxError> {
     let settings = Settings::from_env()?;
     let root = workspace_root();
     let functions: Vec<String> = FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    if let Ok(dir) = std::env::var("BENCH_BINARIES") {
+        let binaries: HashMap<String, PathBuf> =
+            functions.iter().map(|f| (f.clone(), Path::new(&dir).join(f))).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        return runtime.block_on(async {
+            let emulator = Emulator::start(&emulator::default_command(), 0).await?;
+            let scenarios = scenarios(&settings, &root, &emulator.endpoint()).await?;
+            for scenario in &scenarios {
+                let binary = binaries.get(scenario.function).ok_or("no binary")?;
+                let mut readings = Readings::default();
+                measure_once(scenario, binary, &settings, &mut readings).await?;
+                println!(
+                    "{}: {:.0} µs CPU per invocation",
+                    scenario.name,
+                    median_f64(readings.cpu_us)
+                );
+            }
+            emulator.stop().await;
+            Ok(true)
+        });
+    }
     eprintln!("building the baseline ({}) release binaries", settings.baseline);
     let baseline = keep(
         &build_baseline(&root, &settings.baseline, &functions)?,

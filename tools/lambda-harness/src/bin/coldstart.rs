@@ -24,7 +24,6 @@ use lambda_harness::deployment::{self, Deployment, Profile, discover_functions, 
 use lambda_harness::events::EventSource;
 use lambda_harness::process::FunctionProcess;
 use lambda_harness::report::{self, FunctionResult, Run};
-/// Longest wait for any one step of a run (init, an event) before the run counts as failed.
 
 struct Settings {
     runs: usize,
