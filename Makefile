@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv dev test lint fmt unit bench bench-process package coldstart e2e-browser clean-venv
+.PHONY: help venv dev test lint fmt unit bench bench-process package coldstart e2e-browser fuzz fuzz-api load clean-venv
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,8 @@ test: venv ## Formatting, lints, template lint, unit and end-to-end tests
 	cargo build --workspace --bins --tests --locked
 	cargo build --release --locked -p sign_in
 	cargo test --workspace --locked
+	# The API contract, property-based, against a fresh local stack (bounded, fixed seed).
+	$(VENV)/bin/python tests/contract/run_schemathesis.py
 
 fmt: ## Format the code
 	cargo fmt --all
@@ -48,6 +50,23 @@ e2e-browser: venv ## The managed-login sign-in in headless Chromium (installs De
 	@scripts/browser-deps.sh
 	cargo build --quiet --locked -p local-gateway
 	$(VENV)/bin/python tests/browser/oauth_journey.py
+
+fuzz: ## Each fuzz target for FUZZ_SECONDS (default 60) under libFuzzer (installs cargo-fuzz)
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	@for target in $$(cargo fuzz list --fuzz-dir fuzz); do \
+		echo "fuzzing $$target for $${FUZZ_SECONDS:-60} s"; \
+		mkdir -p target/fuzz-corpus/$$target; \
+		cargo fuzz run --fuzz-dir fuzz --sanitizer none $$target target/fuzz-corpus/$$target fuzz/corpus/$$target -- \
+			-max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 -print_final_stats=1 || exit 1; \
+	done
+
+fuzz-api: venv ## The API contract with schemathesis: 200 examples per operation, stateful phase
+	cargo build --quiet --locked -p local-gateway
+	$(VENV)/bin/python tests/contract/run_schemathesis.py --long
+
+load: venv ## 60 s of mixed load on the local stack (locust; LOAD_USERS, LOAD_SECONDS)
+	cargo build --quiet --release --locked -p local-gateway
+	$(VENV)/bin/python tests/load/run_load.py
 
 clean-venv: ## Remove the virtual environment
 	rm -rf $(VENV)

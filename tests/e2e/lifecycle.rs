@@ -301,6 +301,19 @@ async fn a_forgotten_password_is_reset_with_the_code_and_earlier_tokens_stop_wor
         "no enumeration"
     );
 
+    // An unknown user looks like a wrong code (no enumeration).
+    let stranger = app
+        .post_json(
+            "/auth/confirm-forgot-password",
+            &json!({"username": "nobody-here", "code": "123456", "newPassword": "Reset-Passw0rd1"}),
+        )
+        .await;
+    assert_eq!(
+        (stranger.status.as_u16(), stranger.code()),
+        (400, "CodeMismatch"),
+        "{}",
+        stranger.raw
+    );
     let weak = app
         .post_json(
             "/auth/confirm-forgot-password",

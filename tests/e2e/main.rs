@@ -10,6 +10,7 @@ mod authorizer_events;
 mod bad_input;
 mod dependency_boundaries;
 mod event_files;
+mod faults;
 mod lifecycle;
 mod oauth;
 mod revocation;

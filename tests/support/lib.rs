@@ -154,8 +154,13 @@ impl TestResponse {
 
 /// Starts a fresh stack with its own emulator, pool and gateway.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(LocalStackOptions::default()).await
+}
+
+/// [`spawn_app`] with options (a fault test's authorizer settings, say).
+pub async fn spawn_app_with(options: LocalStackOptions) -> TestApp {
     capture_logs();
-    let stack = LocalStack::start(LocalStackOptions::default())
+    let stack = Box::pin(LocalStack::start(options))
         .await
         .unwrap_or_else(|e| panic!("local stack did not start: {e}"));
     TestApp {

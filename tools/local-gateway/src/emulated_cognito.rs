@@ -2,7 +2,8 @@
 //! the calls the emulator does not implement (it would answer them with a bare HTTP 500, which
 //! the SDK retries). Those answer [`IdpError::NotEmulated`] at once, so the route says 501
 //! `NotEmulated` naming the call, after the function has checked the request as it does in
-//! the cloud.
+//! the cloud. Where the emulator answers with another error than Cognito, the error is
+//! translated to Cognito's (one case: an unknown user at ConfirmForgotPassword).
 
 use std::collections::BTreeMap;
 
@@ -55,7 +56,6 @@ impl IdentityProvider for EmulatedCognito {
         admin_sign_out(username: &Username) -> ();
         admin_delete_user(username: &Username) -> ();
         forgot_password(username: &Username) -> Option<CodeDelivery>;
-        confirm_forgot_password(username: &Username, code: &ConfirmationCode, new_password: &Password) -> ();
         change_password(access_token: &AccessToken, previous: &Password, proposed: &Password) -> ();
         respond_to_challenge(
             challenge: &str,
@@ -92,6 +92,23 @@ impl IdentityProvider for EmulatedCognito {
         _code: &ConfirmationCode,
     ) -> Result<(), IdpError> {
         Err(IdpError::NotEmulated("VerifyUserAttribute"))
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        username: &Username,
+        code: &ConfirmationCode,
+        new_password: &Password,
+    ) -> Result<(), IdpError> {
+        match self.0.confirm_forgot_password(username, code, new_password).await {
+            // The emulator answers an unknown user with ResourceNotFoundException (naming the
+            // client); Cognito answers UserNotFoundException.
+            Err(IdpError::Service { code, .. }) if code == "ResourceNotFoundException" => Err(IdpError::Service {
+                code: "UserNotFoundException".into(),
+                message: "Username/client id combination not found.".into(),
+            }),
+            other => other,
+        }
     }
 
     async fn delete_user(&self, _access_token: &AccessToken) -> Result<(), IdpError> {

@@ -62,6 +62,10 @@ impl Emulator {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // Check TOTP codes for real (RFC 6238 on the emulator's fixed secret).
             .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+            // Pool and client ids derived from the creating requests: an emulator started
+            // again and seeded the same way has the ids the running functions know.
+            .env("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+            .env("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

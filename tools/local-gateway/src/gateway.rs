@@ -114,12 +114,19 @@ impl Gateway {
         };
         let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => {
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return to_hyper(
                     ApiError::PayloadTooLarge {
                         limit: MAX_REQUEST_BYTES,
                     }
                     .into_response(),
+                );
+            }
+            // The client closed before sending the length it announced: API Gateway answers
+            // 400 itself, the function never runs.
+            Err(_) => {
+                return to_hyper(
+                    ApiError::validation("body", "was cut short: fewer bytes than Content-Length").into_response(),
                 );
             }
         };

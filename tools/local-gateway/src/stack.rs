@@ -49,6 +49,11 @@ pub struct LocalStackOptions {
     /// The OAuth stand-in's port (served as `http://localhost:<port>`, another site than the
     /// gateway's `127.0.0.1`, as the pool domain is); 0 picks a free one.
     pub oauth_port: u16,
+    /// Settings for the authorizer on top of the template's (`COGNITO_JWKS_URL`,
+    /// `JWKS_BACKOFF_SECONDS`, `REVOCATION_FAIL_OPEN`...): fault tests point it elsewhere.
+    pub authorizer_env: Vec<(String, String)>,
+    /// Where the revocation store is, instead of the emulator (fault tests: a closed port).
+    pub revocation_endpoint: Option<String>,
 }
 
 impl Default for LocalStackOptions {
@@ -62,6 +67,8 @@ impl Default for LocalStackOptions {
             demo: DemoUser::default(),
             authorizer_cache: None,
             oauth_port: 0,
+            authorizer_env: Vec::new(),
+            revocation_endpoint: None,
         }
     }
 }
@@ -114,7 +121,9 @@ pub struct LocalStack {
     pub api: ApiDefinition,
     /// The gateway, to call functions directly.
     pub gateway: Arc<Gateway>,
-    emulator: Emulator,
+    emulator: Option<Emulator>,
+    emulator_command: PathBuf,
+    demo: DemoUser,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
     oauth_shutdown: oneshot::Sender<()>,
@@ -151,7 +160,10 @@ impl LocalStack {
         let dynamodb = seed::emulator_dynamodb(&emulator_url);
         seed::create_revocation_table(&dynamodb).await?;
         let connection = revocation_store::Connection {
-            endpoint: emulator_url.clone(),
+            endpoint: options
+                .revocation_endpoint
+                .clone()
+                .unwrap_or_else(|| emulator_url.clone()),
             region: seed::REGION.into(),
             credentials: aws_credential_types::Credentials::new("local", "local", None, None, "local-stack"),
         };
@@ -169,7 +181,15 @@ impl LocalStack {
         let cache = options
             .authorizer_cache
             .unwrap_or(Duration::from_secs(api_definition.authorizer_cache_seconds));
-        let authorizer = local_authorizer(&emulator_url, &pool, &api_definition, store, cache).await?;
+        let authorizer = local_authorizer(
+            &emulator_url,
+            &pool,
+            &api_definition,
+            store,
+            cache,
+            &options.authorizer_env,
+        )
+        .await?;
 
         let addr = SocketAddr::new(options.host, options.port);
         let listener = TcpListener::bind(addr)
@@ -236,12 +256,45 @@ impl LocalStack {
             pool,
             api: api_definition,
             gateway,
-            emulator,
+            emulator: Some(emulator),
+            emulator_command: options.emulator_command.clone(),
+            demo: options.demo.clone(),
             shutdown,
             server,
             oauth_shutdown,
             oauth_server,
         })
+    }
+
+    /// Kills the emulator (a fault test: Cognito and DynamoDB gone) and leaves the gateway
+    /// serving.
+    pub async fn kill_emulator(&mut self) {
+        if let Some(emulator) = self.emulator.take() {
+            emulator.stop().await;
+        }
+    }
+
+    /// Starts a new emulator on the same port and seeds it again. Pool and client ids are
+    /// derived from the seeding requests, so they are the ones the running functions know.
+    pub async fn restart_emulator(&mut self) -> Result<(), LocalStackError> {
+        self.kill_emulator().await;
+        let port = self
+            .emulator_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default();
+        let emulator = Emulator::start(&self.emulator_command, port).await?;
+        let pool = seed::seed(&seed::emulator_client(&self.emulator_url), self.demo.clone()).await?;
+        if pool.user_pool_id != self.pool.user_pool_id || pool.client_id != self.pool.client_id {
+            return Err(LocalStackError::Config(format!(
+                "the new emulator seeded pool {} (client {}), not {} ({})",
+                pool.user_pool_id, pool.client_id, self.pool.user_pool_id, self.pool.client_id
+            )));
+        }
+        seed::create_revocation_table(&seed::emulator_dynamodb(&self.emulator_url)).await?;
+        self.emulator = Some(emulator);
+        Ok(())
     }
 
     /// Stops the gateway and the emulator.
@@ -250,7 +303,9 @@ impl LocalStack {
         let _ = self.server.await;
         let _ = self.oauth_shutdown.send(());
         let _ = self.oauth_server.await;
-        self.emulator.stop().await;
+        if let Some(emulator) = self.emulator {
+            emulator.stop().await;
+        }
     }
 }
 
@@ -262,6 +317,7 @@ async fn local_authorizer(
     api: &ApiDefinition,
     store: Arc<dyn RevocationStore>,
     cache: Duration,
+    overrides: &[(String, String)],
 ) -> Result<LocalAuthorizer, LocalStackError> {
     let issuer = issuer_of(pool);
     let jwks_url = format!("{emulator_url}/{}/.well-known/jwks.json", pool.user_pool_id);
@@ -276,8 +332,13 @@ async fn local_authorizer(
     if let Some(rules) = &api.auth_rules {
         settings.push(("AUTH_RULES", rules.as_str()));
     }
+    settings.retain(|(name, _)| !overrides.iter().any(|(o, _)| o == name));
+    settings.extend(overrides.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let deps = AuthorizerDeps::from_env(&Env::from_pairs(&settings))?.with_revocation(store);
-    deps.hydrate().await?;
+    if let Err(e) = deps.hydrate().await {
+        // As in the Lambda binary: not fatal; verification retries after the back-off.
+        tracing::error!(error = %e, "JWKS not loaded at start");
+    }
     Ok(LocalAuthorizer::new(deps, cache))
 }
 

@@ -34,6 +34,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 const FUNCTIONS: [&str; 6] = ["authorizer", "sign_in", "refresh_tokens", "me", "password", "mfa"];
+/// A function that only answers (`tools/runtime-floor`): measured in this tree only.
+const FLOOR: &str = "runtime-floor";
 
 struct Settings {
     baseline: String,
@@ -94,6 +96,8 @@ enum Target {
     Absolute { cpu_us: f64, rss_mb: f64 },
     /// At most this fraction of the baseline's CPU per invocation, and this many MB of RSS.
     OfBaseline { fraction: f64, rss_mb: f64 },
+    /// No target: a reference figure.
+    Reference,
 }
 
 #[derive(Default)]
@@ -244,6 +248,13 @@ async fn scenarios(settings: &Settings, root: &Path, endpoint: &str) -> Result<V
             },
         },
     ];
+    all.push(Scenario {
+        name: "runtime-floor",
+        function: FLOOR,
+        env: authorizer_env(false)?,
+        events: vec![authorizer_event(&template, &token(0))],
+        target: Target::Reference,
+    });
     for (name, function) in [
         ("sign_in", "sign_in"),
         ("refresh_tokens", "refresh_tokens"),
@@ -305,6 +316,17 @@ async fn measure_once(
     .await;
     process.stop().await;
     outcome
+}
+
+/// The function a scenario runs (`authorizer-*`, `forgot_password`...).
+fn function_of(scenario: &str) -> &str {
+    match scenario {
+        s if s.starts_with("authorizer") => "authorizer",
+        "forgot_password" => "password",
+        "totp_setup" => "mfa",
+        "runtime-floor" => FLOOR,
+        other => other,
+    }
 }
 
 fn median_f64(mut values: Vec<f64>) -> f64 {
@@ -382,7 +404,18 @@ fn main() -> ExitCode {
 fn run() -> Result<bool, BoxError> {
     let settings = Settings::from_env()?;
     let root = workspace_root();
-    let functions: Vec<String> = FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    // Only the functions the chosen scenarios run are built.
+    let functions: Vec<String> = FUNCTIONS
+        .iter()
+        .chain([&FLOOR])
+        .filter(|f| {
+            settings
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|scenario| function_of(scenario) == **f))
+        })
+        .map(|f| (*f).to_owned())
+        .collect();
     if let Ok(dir) = std::env::var("BENCH_BINARIES") {
         let binaries: HashMap<String, PathBuf> =
             functions.iter().map(|f| (f.clone(), Path::new(&dir).join(f))).collect();
@@ -405,8 +438,9 @@ fn run() -> Result<bool, BoxError> {
         });
     }
     eprintln!("building the baseline ({}) release binaries", settings.baseline);
+    let in_both: Vec<String> = functions.iter().filter(|f| f.as_str() != FLOOR).cloned().collect();
     let baseline = keep(
-        &build_baseline(&root, &settings.baseline, &functions)?,
+        &build_baseline(&root, &settings.baseline, &in_both)?,
         &root.join("target/bench-process/baseline"),
     )?;
     eprintln!("building this tree's release binaries");
@@ -433,7 +467,10 @@ fn run() -> Result<bool, BoxError> {
                     } else {
                         (&current, &mut *cur)
                     };
-                    let binary = binaries.get(scenario.function).ok_or("no binary")?;
+                    // The floor exists in this tree only.
+                    let Some(binary) = binaries.get(scenario.function) else {
+                        continue;
+                    };
                     measure_once(scenario, binary, &settings, readings).await.map_err(|e| {
                         format!(
                             "{} ({}): {e}",
@@ -474,6 +511,7 @@ fn run() -> Result<bool, BoxError> {
                 format!("<= {:.0} % of baseline, <= {rss_mb:.0} MB", fraction * 100.0),
                 cur_cpu <= base_cpu * fraction && mb(&cur) <= rss_mb,
             ),
+            Target::Reference => ("reference".to_owned(), true),
         };
         all_met &= met;
         println!(

@@ -1,0 +1,100 @@
+"""`make load`: the local stack under the locust workload in `locustfile.py` for 60 s on
+loopback. Reports throughput, p50/p99 latency, unexpected answers (503s apart) and the
+gateway's RSS after the warm-up and at the end. Exits non-zero on an unexpected answer or on
+RSS growth of 10 % or more.
+"""
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USERS = int(os.environ.get("LOAD_USERS", "20"))
+SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
+WARM_UP = 10
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    gateway, emulator, oauth = free_port(), free_port(), free_port()
+    binary = os.path.join(ROOT, "target/release/local-gateway")
+    stack = subprocess.Popen(
+        [binary, "--port", str(gateway), "--emulator-port", str(emulator), "--oauth-port", str(oauth)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    work = tempfile.mkdtemp(prefix="load-")
+    try:
+        base = f"http://127.0.0.1:{gateway}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=1)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("the local stack did not start")
+                time.sleep(0.2)
+        results = os.path.join(work, "counts.json")
+        env = dict(os.environ, LOAD_RESULTS=results)
+        locust = subprocess.Popen(
+            [os.path.join(ROOT, ".venv/bin/locust"), "-f", os.path.join(ROOT, "tests/load/locustfile.py"),
+             "--headless", "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--host", base,
+             "--csv", os.path.join(work, "load"), "--only-summary", "--loglevel", "WARNING"],
+            cwd=ROOT, env=env,
+        )
+        time.sleep(WARM_UP)
+        rss_start = rss_kib(stack.pid)
+        locust.wait()
+        rss_end = rss_kib(stack.pid)
+        with open(results) as f:
+            counts = json.load(f)
+        with open(os.path.join(work, "load_stats.csv")) as f:
+            rows = {row["Name"]: row for row in csv.DictReader(f)}
+        total = rows["Aggregated"]
+        growth = (rss_end - rss_start) / rss_start * 100 if rss_start else 0.0
+        print()
+        print(f"Load: {USERS} users, {SECONDS} s, loopback, gateway {binary}")
+        print("| request | count | p50 ms | p99 ms |")
+        print("|---|---:|---:|---:|")
+        for name, row in sorted(rows.items()):
+            if name != "Aggregated":
+                print(f"| {name} | {row['Request Count']} | {row['50%']} | {row['99%']} |")
+        print(f"| all | {total['Request Count']} | {total['50%']} | {total['99%']} |")
+        print()
+        print(f"throughput: {float(total['Requests/s']):.1f} requests/s")
+        print(f"unexpected answers: {counts['unexpected']} of {counts['total']} (503 from an overloaded emulator, counted apart: {counts['unavailable']})")
+        for example in counts["examples"]:
+            print(f"  {example}")
+        print(f"gateway RSS: {rss_start / 1024:.1f} MB after {WARM_UP} s warm-up, {rss_end / 1024:.1f} MB at the end ({growth:+.1f} %)")
+        ok = counts["unexpected"] == 0 and growth < 10.0
+        print("targets (0 unexpected, RSS growth under 10 %):", "met" if ok else "MISSED")
+        return 0 if ok else 1
+    finally:
+        stack.terminate()
+        try:
+            stack.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            stack.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
