@@ -18,12 +18,14 @@ pub struct HttpJwksFetcher {
 }
 
 impl HttpJwksFetcher {
-    /// Builds the client with the system's root certificates and aws-lc-rs as the TLS crypto
-    /// (named explicitly so another crate's rustls features cannot make the choice ambiguous).
+    /// Builds the client with Mozilla's root certificates compiled in (`webpki-roots`: no file
+    /// read at cold start, measured in BENCHMARKS.md "Cold start") and aws-lc-rs as the TLS
+    /// crypto (named explicitly so another crate's rustls features cannot make the choice
+    /// ambiguous).
     pub fn new() -> Result<Self, FetchError> {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
+            .with_provider_and_webpki_roots(provider)
             .map_err(|e| FetchError::Transport(format!("TLS set-up failed: {e}")))?
             .https_or_http()
             .enable_http1()

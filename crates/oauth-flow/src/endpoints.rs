@@ -86,7 +86,7 @@ impl CognitoDomain {
     pub fn new(base: &str, client_id: &str, client_secret: Option<SecretString>) -> Result<Self, String> {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
+            .with_provider_and_webpki_roots(provider)
             .map_err(|e| format!("TLS set-up failed: {e}"))?
             .https_or_http()
             .enable_http1()

@@ -128,7 +128,7 @@ impl DynamoStore {
         let host = HeaderValue::from_str(authority).map_err(|_| format!("`{authority}` is not a host"))?;
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
+            .with_provider_and_webpki_roots(provider)
             .map_err(|e| format!("TLS set-up failed: {e}"))?
             .https_or_http()
             .enable_http1()
