@@ -5,7 +5,7 @@
 //! as the template, so a cached policy is exercised across routes exactly as in the cloud.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::RandomState;
 use std::time::{Duration, Instant};
 
 use auth_contract::AuthorizerContext;
@@ -57,8 +57,53 @@ struct CachedPolicy {
 /// The authorizer in front of protected routes, with API Gateway's policy cache.
 pub struct LocalAuthorizer {
     deps: AuthorizerDeps,
+    cache: PolicyCache,
+}
+
+/// API Gateway bounds its policy cache; so does this one, or a long local run (every sign-in
+/// brings a new token) would grow the gateway without end. A policy takes a few KB; an evicted
+/// one only means the authorizer function runs again, as after an eviction in the cloud.
+const POLICY_CACHE_ENTRIES: usize = 256;
+
+/// Policies by `Authorization` header, each served until its TTL runs out.
+struct PolicyCache {
     ttl: Duration,
-    cache: Mutex<HashMap<String, CachedPolicy>>,
+    map: quick_cache::sync::Cache<String, CachedPolicy, quick_cache::UnitWeighter, RandomState>,
+}
+
+impl PolicyCache {
+    fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            map: quick_cache::sync::Cache::with(
+                capacity,
+                capacity as u64,
+                quick_cache::UnitWeighter,
+                RandomState::default(),
+                quick_cache::sync::DefaultLifecycle::default(),
+            ),
+        }
+    }
+
+    fn get(&self, identity: &str) -> Option<Value> {
+        let entry = self.map.get(identity)?;
+        if entry.expires > Instant::now() {
+            return Some(entry.response);
+        }
+        self.map.remove(identity);
+        None
+    }
+
+    fn insert(&self, identity: &str, response: &Value) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let entry = CachedPolicy {
+            expires: Instant::now() + self.ttl,
+            response: response.clone(),
+        };
+        self.map.insert(identity.to_owned(), entry);
+    }
 }
 
 impl LocalAuthorizer {
@@ -66,8 +111,7 @@ impl LocalAuthorizer {
     pub fn new(deps: AuthorizerDeps, ttl: Duration) -> Self {
         Self {
             deps,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: PolicyCache::new(ttl, POLICY_CACHE_ENTRIES),
         }
     }
 
@@ -89,13 +133,13 @@ impl LocalAuthorizer {
             request.method,
             request.path.trim_start_matches('/')
         );
-        let response = match self.cached(identity) {
+        let response = match self.cache.get(identity) {
             Some(response) => response,
             None => {
                 let event = request_event(&method_arn, request);
                 match handler(&self.deps, event).await {
                     Ok(response) => {
-                        self.remember(identity, &response);
+                        self.cache.insert(identity, &response);
                         response
                     }
                     Err(AuthorizerError::Unauthorized) => return Err(Refusal::Unauthorized),
@@ -121,33 +165,6 @@ impl LocalAuthorizer {
             fields.insert("principalId".into(), principal.clone());
         }
         Ok(fields)
-    }
-
-    fn cached(&self, identity: &str) -> Option<Value> {
-        let mut cache = self.cache.lock().ok()?;
-        match cache.get(identity) {
-            Some(entry) if entry.expires > Instant::now() => Some(entry.response.clone()),
-            Some(_) => {
-                cache.remove(identity);
-                None
-            }
-            None => None,
-        }
-    }
-
-    fn remember(&self, identity: &str, response: &Value) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(
-                identity.to_owned(),
-                CachedPolicy {
-                    expires: Instant::now() + self.ttl,
-                    response: response.clone(),
-                },
-            );
-        }
     }
 }
 
@@ -232,5 +249,33 @@ mod tests {
         ]}});
         assert!(!policy_allows(&other_route, ARN));
         assert!(!policy_allows(&json!({}), ARN));
+    }
+
+    #[test]
+    fn the_policy_cache_stays_within_its_bound_as_new_tokens_arrive() {
+        let cache = PolicyCache::new(Duration::from_secs(300), 16);
+        let policy = json!({"principalId": "someone"});
+        for n in 0..1_000 {
+            cache.insert(&format!("Bearer token-{n}"), &policy);
+        }
+        assert!(cache.map.len() <= 16, "{} entries", cache.map.len());
+        assert_eq!(
+            cache.get("Bearer token-999"),
+            Some(policy),
+            "the newest entry is served"
+        );
+    }
+
+    #[test]
+    fn an_expired_policy_is_not_served_and_a_zero_ttl_caches_nothing() {
+        let cache = PolicyCache::new(Duration::from_millis(1), 16);
+        cache.insert("Bearer a", &json!({}));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(cache.get("Bearer a"), None);
+        assert_eq!(cache.map.len(), 0, "the stale entry is dropped when looked up");
+
+        let off = PolicyCache::new(Duration::ZERO, 16);
+        off.insert("Bearer a", &json!({}));
+        assert_eq!(off.get("Bearer a"), None);
     }
 }
