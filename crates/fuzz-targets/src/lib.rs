@@ -82,10 +82,32 @@ pub fn body(data: &[u8]) {
     }
 }
 
-/// The sealed-cookie opener: nothing forged under another key opens.
+/// The sealed-cookie opener: nothing forged or changed opens; what was sealed opens as sealed.
 pub fn oauth_cookie(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
     let key = CookieKey::derive("fuzz-cookie-secret-0123456789abcdefghij").expect("a valid secret");
+    // Random text cannot pass the AEAD tag, so half the inputs start from a genuine sealed
+    // value: it must open as sealed, and with any one character changed, or under another
+    // cookie name, it must not open.
+    if let Some((&first, rest)) = data.split_first()
+        && first & 1 == 1
+        && rest.len() >= 2
+    {
+        let (at, value) = (usize::from(u16::from_le_bytes([rest[0], rest[1]])), &rest[2..]);
+        let value = String::from_utf8_lossy(value).into_owned();
+        let sealed = key.seal("oauth_flow", &value).expect("a string seals");
+        assert_eq!(key.open::<String>("oauth_flow", &sealed).as_deref(), Some(value.as_str()));
+        assert!(key.open::<String>("oauth_other", &sealed).is_none(), "opened under another name");
+        let mut tampered = sealed.into_bytes();
+        let at = at % tampered.len();
+        tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("sealed text is ASCII");
+        assert!(
+            key.open::<String>("oauth_flow", &tampered).is_none(),
+            "a changed sealed value opened"
+        );
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(data) else { return };
     assert!(
         key.open::<serde_json::Value>("oauth_flow", text).is_none(),
         "a value not sealed by this key opened"
