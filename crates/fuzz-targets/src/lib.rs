@@ -95,8 +95,14 @@ pub fn oauth_cookie(data: &[u8]) {
         let (at, value) = (usize::from(u16::from_le_bytes([rest[0], rest[1]])), &rest[2..]);
         let value = String::from_utf8_lossy(value).into_owned();
         let sealed = key.seal("oauth_flow", &value).expect("a string seals");
-        assert_eq!(key.open::<String>("oauth_flow", &sealed).as_deref(), Some(value.as_str()));
-        assert!(key.open::<String>("oauth_other", &sealed).is_none(), "opened under another name");
+        assert_eq!(
+            key.open::<String>("oauth_flow", &sealed).as_deref(),
+            Some(value.as_str())
+        );
+        assert!(
+            key.open::<String>("oauth_other", &sealed).is_none(),
+            "opened under another name"
+        );
         let mut tampered = sealed.into_bytes();
         let at = at % tampered.len();
         tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
