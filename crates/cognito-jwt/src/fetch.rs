@@ -4,33 +4,20 @@
 use http::header::{ACCEPT, CONTENT_LENGTH, USER_AGENT};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
+use https_client::HttpsClient;
 use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use crate::jwks::{BoxFuture, FetchError, JwksFetcher};
 
 /// Fetches JWKS documents over HTTPS (or plain HTTP, for an emulator on loopback).
 pub struct HttpJwksFetcher {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: HttpsClient<Empty<Bytes>>,
 }
 
 impl HttpJwksFetcher {
-    /// Builds the client with Mozilla's root certificates compiled in (`webpki-roots`: no file
-    /// read at cold start, measured in BENCHMARKS.md "Cold start") and aws-lc-rs as the TLS
-    /// crypto (named explicitly so another crate's rustls features cannot make the choice
-    /// ambiguous).
+    /// Builds the project's HTTPS client (`https-client`: compiled-in roots, rustls on aws-lc).
     pub fn new() -> Result<Self, FetchError> {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| FetchError::Transport(format!("TLS set-up failed: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = https_client::client().map_err(|e| FetchError::Transport(e.to_string()))?;
         Ok(Self { client })
     }
 

@@ -10,11 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use https_client::HttpsClient;
 use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -78,24 +75,17 @@ pub struct CognitoDomain {
     base: String,
     client_id: String,
     client_secret: Option<SecretString>,
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HttpsClient<Full<Bytes>>,
 }
 
 impl CognitoDomain {
     /// `base` is the domain's URL (`https://<prefix>.auth.<region>.amazoncognito.com`).
     pub fn new(base: &str, client_id: &str, client_secret: Option<SecretString>) -> Result<Self, String> {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| format!("TLS set-up failed: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             client_id: client_id.to_owned(),
             client_secret,
-            http: Client::builder(TokioExecutor::new()).build(connector),
+            http: https_client::client().map_err(|e| e.to_string())?,
         })
     }
 

@@ -36,11 +36,8 @@ use aws_sigv4::sign::v4;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use https_client::HttpsClient;
 use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 /// The partition key attribute.
@@ -96,7 +93,7 @@ pub struct DynamoStore {
     connection: Connection,
     host: HeaderValue,
     table: String,
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HttpsClient<Full<Bytes>>,
 }
 
 impl std::fmt::Debug for DynamoStore {
@@ -126,18 +123,11 @@ impl DynamoStore {
             .filter(|a| !a.is_empty())
             .ok_or_else(|| format!("`{}` is not an http(s) URL", connection.endpoint))?;
         let host = HeaderValue::from_str(authority).map_err(|_| format!("`{authority}` is not a host"))?;
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| format!("TLS set-up failed: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Self {
             connection,
             host,
             table: table.to_owned(),
-            http: Client::builder(TokioExecutor::new()).build(connector),
+            http: https_client::client().map_err(|e| e.to_string())?,
         })
     }
 
