@@ -305,9 +305,7 @@ mod tests {
     use aws_sdk_cognitoidentityprovider::operation::associate_software_token::AssociateSoftwareTokenOutput;
     use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput;
     use aws_sdk_cognitoidentityprovider::operation::verify_software_token::VerifySoftwareTokenOutput;
-    use aws_sdk_cognitoidentityprovider::types::{
-        AuthenticationResultType, ChallengeNameType, VerifySoftwareTokenResponseType,
-    };
+    use aws_sdk_cognitoidentityprovider::types::{ChallengeNameType, VerifySoftwareTokenResponseType};
     use aws_smithy_mocks::mock;
     use serde_json::json;
 
@@ -320,15 +318,7 @@ mod tests {
 
     fn tokens() -> RespondToAuthChallengeOutput {
         RespondToAuthChallengeOutput::builder()
-            .authentication_result(
-                AuthenticationResultType::builder()
-                    .access_token("access.jwt")
-                    .id_token("id.jwt")
-                    .refresh_token("refresh-token")
-                    .expires_in(3600)
-                    .token_type("Bearer")
-                    .build(),
-            )
+            .authentication_result(issued_tokens())
             .build()
     }
 

@@ -92,22 +92,14 @@ mod tests {
     use crate::test_support::*;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
-    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
     use aws_smithy_mocks::mock;
 
     const BODY: &str = r#"{"username":"ada","password":"Correct-Horse-1"}"#;
 
     fn tokens() -> InitiateAuthOutput {
         InitiateAuthOutput::builder()
-            .authentication_result(
-                AuthenticationResultType::builder()
-                    .access_token("access.jwt")
-                    .id_token("id.jwt")
-                    .refresh_token("refresh-token")
-                    .expires_in(3600)
-                    .token_type("Bearer")
-                    .build(),
-            )
+            .authentication_result(issued_tokens())
             .build()
     }
 

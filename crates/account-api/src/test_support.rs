@@ -28,6 +28,17 @@ pub(crate) fn api(rules: &[&Rule], client_secret: Option<&str>) -> AccountApi<Co
 }
 
 /// The body Cognito sends for a failed call (awsJson 1.1).
+/// The tokens Cognito's sign-in calls answer with (InitiateAuth, RespondToAuthChallenge).
+pub(crate) fn issued_tokens() -> cognito::types::AuthenticationResultType {
+    cognito::types::AuthenticationResultType::builder()
+        .access_token("access.jwt")
+        .id_token("id.jwt")
+        .refresh_token("refresh-token")
+        .expires_in(3600)
+        .token_type("Bearer")
+        .build()
+}
+
 pub(crate) fn cognito_error(code: &str, message: &str) -> String {
     serde_json::json!({ "__type": code, "message": message }).to_string()
 }
