@@ -9,55 +9,24 @@ Exits non-zero on the first failed check.
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from local_stack import LocalStack, request_json  # noqa: E402
+
 DEMO_USER = "demo-admin"
 DEMO_PASSWORD = "Demo-Passw0rd!"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing listens on {port} after {seconds} s")
 
 
 def check(condition, what):
     if not condition:
         raise SystemExit(f"FAILED: {what}")
     print(f"ok: {what}")
-
-
-def api(base, path, token=None):
-    request = urllib.request.Request(base + path)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def page_json(driver):
@@ -84,63 +53,49 @@ def browser():
 
 
 def main():
-    gateway_port, emulator_port, oauth_port = free_port(), free_port(), free_port()
-    stack = subprocess.Popen(
-        [os.path.join(ROOT, "target/debug/local-gateway"),
-         "--port", str(gateway_port), "--emulator-port", str(emulator_port), "--oauth-port", str(oauth_port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    driver = None
-    try:
-        wait_for_port(gateway_port)
-        wait_for_port(oauth_port)
-        base = f"http://127.0.0.1:{gateway_port}"
-        login_site = f"http://localhost:{oauth_port}"
+    with LocalStack("debug") as stack:
+        base, login_site = stack.base, stack.login_site
         driver = browser()
-
-        driver.get(f"{base}/auth/oauth/authorize?redirectTo=/account")
-        check(driver.current_url.startswith(f"{login_site}/oauth2/authorize?"), "the API sends the browser to the login page")
-        stored = [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "oauth_flow"]
-        check(len(stored) == 1 and stored[0]["domain"] == "127.0.0.1", "the browser keeps one flow cookie, for the API's host")
-        flow = stored[0]
-        check(flow["httpOnly"] and flow["sameSite"] == "Lax" and flow["path"] == "/auth/oauth/callback",
-              "the flow cookie is HttpOnly, SameSite=Lax and limited to the callback's path")
-
-        driver.find_element(By.ID, "username").send_keys(DEMO_USER)
-        driver.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
-        driver.find_element(By.ID, "sign-in").click()
-        check(driver.current_url.startswith(f"{base}/auth/oauth/callback?"), "the login page sends the browser back to the callback")
-        callback_url = driver.current_url
-        body = page_json(driver)
-        check("accessToken" in body and body.get("redirectTo") == "/account",
-              "the callback got the flow cookie back across sites (SameSite=Lax) and answered tokens")
-        left = [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "oauth_flow"]
-        check(not left, "the callback cleared the flow cookie")
-
-        # Sent to the callback again (a replay in the same browser): no flow, no tokens.
-        driver.get(callback_url)
-        replay = page_json(driver)
-        check(replay.get("code") == "InvalidOAuthState", "a replayed callback finds no flow")
-        token = body["accessToken"]
-
-        status, info = api(base, "/auth/userinfo", token)
-        check(status == 200 and info.get("username") == DEMO_USER, "userinfo answers for the code flow's token")
-        status, me = api(base, "/auth/me", token)
-        check(status == 200 and me.get("sub") == info.get("sub"), "/auth/me answers for the same user")
-
-        driver.get(f"{base}/auth/oauth/logout?redirectTo=/bye")
-        check(driver.current_url == f"{base}/bye", "logout goes through the login page's /logout and back to redirectTo")
-        print("browser journey passed")
-    finally:
-        if driver is not None:
-            driver.quit()
-        stack.terminate()
         try:
-            stack.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stack.kill()
+            journey(driver, base, login_site)
+        finally:
+            driver.quit()
+
+
+def journey(driver, base, login_site):
+    driver.get(f"{base}/auth/oauth/authorize?redirectTo=/account")
+    check(driver.current_url.startswith(f"{login_site}/oauth2/authorize?"), "the API sends the browser to the login page")
+    stored = [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "oauth_flow"]
+    check(len(stored) == 1 and stored[0]["domain"] == "127.0.0.1", "the browser keeps one flow cookie, for the API's host")
+    flow = stored[0]
+    check(flow["httpOnly"] and flow["sameSite"] == "Lax" and flow["path"] == "/auth/oauth/callback",
+          "the flow cookie is HttpOnly, SameSite=Lax and limited to the callback's path")
+
+    driver.find_element(By.ID, "username").send_keys(DEMO_USER)
+    driver.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
+    driver.find_element(By.ID, "sign-in").click()
+    check(driver.current_url.startswith(f"{base}/auth/oauth/callback?"), "the login page sends the browser back to the callback")
+    callback_url = driver.current_url
+    body = page_json(driver)
+    check("accessToken" in body and body.get("redirectTo") == "/account",
+          "the callback got the flow cookie back across sites (SameSite=Lax) and answered tokens")
+    left = [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "oauth_flow"]
+    check(not left, "the callback cleared the flow cookie")
+
+    # Sent to the callback again (a replay in the same browser): no flow, no tokens.
+    driver.get(callback_url)
+    replay = page_json(driver)
+    check(replay.get("code") == "InvalidOAuthState", "a replayed callback finds no flow")
+    token = body["accessToken"]
+
+    status, info = request_json(base, "/auth/userinfo", token=token)
+    check(status == 200 and info.get("username") == DEMO_USER, "userinfo answers for the code flow's token")
+    status, me = request_json(base, "/auth/me", token=token)
+    check(status == 200 and me.get("sub") == info.get("sub"), "/auth/me answers for the same user")
+
+    driver.get(f"{base}/auth/oauth/logout?redirectTo=/bye")
+    check(driver.current_url == f"{base}/bye", "logout goes through the login page's /logout and back to redirectTo")
+    print("browser journey passed")
 
 
 if __name__ == "__main__":

@@ -13,59 +13,29 @@ answer is a 500. The documented 501 `NotEmulated` and 503 answers are allowed.
 """
 
 import argparse
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from local_stack import ROOT, LocalStack, request_json  # noqa: E402
+
 SEED = 20261128
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {seconds} s")
-
-
-def post(base, path, body):
-    request = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def throwaway_user(base):
     """A user of its own, signed in: the run never touches the demo admin."""
     username = f"st-{os.getpid()}-{time.time_ns()}"
     password = "Throwaway-Passw0rd1"
-    status, body = post(base, "/auth/sign-up", {"username": username, "password": password, "email": f"{username}@example.com"})
+    status, body = request_json(base, "/auth/sign-up", {"username": username, "password": password, "email": f"{username}@example.com"})
     if status != 201:
         raise SystemExit(f"sign-up failed: {status} {body}")
     # The emulator accepts any confirmation code.
-    status, body = post(base, "/auth/verify-account", {"username": username, "code": "123456"})
+    status, body = request_json(base, "/auth/verify-account", {"username": username, "code": "123456"})
     if status != 200:
         raise SystemExit(f"verify failed: {status} {body}")
-    status, body = post(base, "/auth/sign-in", {"username": username, "password": password})
+    status, body = request_json(base, "/auth/sign-in", {"username": username, "password": password})
     if status != 200:
         raise SystemExit(f"sign-in failed: {status} {body}")
     return body["accessToken"]
@@ -76,17 +46,8 @@ def main():
     parser.add_argument("--long", action="store_true", help="the longer make fuzz-api run")
     args = parser.parse_args()
 
-    gateway, emulator, oauth = free_port(), free_port(), free_port()
-    stack = subprocess.Popen(
-        [os.path.join(ROOT, "target/debug/local-gateway"), "--port", str(gateway),
-         "--emulator-port", str(emulator), "--oauth-port", str(oauth)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{gateway}"
-        wait_for(base + "/openapi.json")
+    with LocalStack("debug") as stack:
+        base = stack.base
         env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.contract.hooks", PYTHONPATH=ROOT)
 
         def schemathesis(token, operations, phases):
@@ -126,12 +87,6 @@ def main():
         for operations, run_phases in runs:
             failed |= schemathesis(throwaway_user(base), operations, run_phases)
         return failed
-    finally:
-        stack.terminate()
-        try:
-            stack.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stack.kill()
 
 
 if __name__ == "__main__":

@@ -7,25 +7,19 @@ RSS growth of 10 % or more.
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from local_stack import ROOT, LocalStack  # noqa: E402
+
 USERS = int(os.environ.get("LOAD_USERS", "20"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 # Long enough for the gateway's bounded caches (256 policies, 1024 verified tokens) to fill at
 # this workload's ~25 new tokens a second; growth after it would be a leak.
 WARM_UP = 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid):
@@ -37,24 +31,9 @@ def rss_kib(pid):
 
 
 def main():
-    gateway, emulator, oauth = free_port(), free_port(), free_port()
-    binary = os.path.join(ROOT, "target/release/local-gateway")
-    stack = subprocess.Popen(
-        [binary, "--port", str(gateway), "--emulator-port", str(emulator), "--oauth-port", str(oauth)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     work = tempfile.mkdtemp(prefix="load-")
-    try:
-        base = f"http://127.0.0.1:{gateway}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/openapi.json", timeout=1)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("the local stack did not start")
-                time.sleep(0.2)
+    with LocalStack("release") as stack:
+        base = stack.base
         results = os.path.join(work, "counts.json")
         env = dict(os.environ, LOAD_RESULTS=results)
         locust = subprocess.Popen(
@@ -78,7 +57,7 @@ def main():
         total = rows["Aggregated"]
         growth = (rss_end - rss_start) / rss_start * 100 if rss_start else 0.0
         print()
-        print(f"Load: {USERS} users, {SECONDS} s, loopback, gateway {binary}")
+        print(f"Load: {USERS} users, {SECONDS} s, loopback, gateway {stack.binary}")
         print("| request | count | p50 ms | p99 ms |")
         print("|---|---:|---:|---:|")
         for name, row in sorted(rows.items()):
@@ -95,12 +74,6 @@ def main():
         ok = counts["unexpected"] == 0 and growth < 10.0
         print("targets (0 unexpected, RSS growth under 10 %):", "met" if ok else "MISSED")
         return 0 if ok else 1
-    finally:
-        stack.terminate()
-        try:
-            stack.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stack.kill()
 
 
 if __name__ == "__main__":
