@@ -8,11 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn an_admin_creates_a_user_and_grants_a_group_and_a_team() {
     let app = spawn_app().await;
-    let demo = app.stack.pool.demo.clone();
-    let admin = app.sign_in(&demo.username, &demo.password).await["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let admin = app.admin_token().await;
 
     let created = app
         .call(
@@ -113,10 +109,7 @@ async fn an_admin_creates_a_user_and_grants_a_group_and_a_team() {
 async fn administrators_cannot_lock_themselves_out_and_unknown_names_are_404() {
     let app = spawn_app().await;
     let demo = app.stack.pool.demo.clone();
-    let admin = app.sign_in(&demo.username, &demo.password).await["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let admin = app.admin_token().await;
     let own = demo.username.as_str();
     for (method, path) in [
         (Method::POST, format!("/admin/users/{own}/disable")),

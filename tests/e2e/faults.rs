@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use http::Method;
-use integration_tests::{TestApp, next_second, spawn_app, spawn_app_with};
+use integration_tests::{TestApp, next_second, spawn_app, spawn_app_with, token};
 use local_gateway::LocalStackOptions;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,10 +14,6 @@ use tokio::net::{TcpListener, TcpStream};
 /// Longer than any configured time-out (Cognito's 7 s with retries, JWKS 3 s), far shorter
 /// than a hang.
 const NEVER_HANGS: Duration = Duration::from_secs(20);
-
-fn token(body: &serde_json::Value) -> String {
-    body["accessToken"].as_str().expect("access token").to_owned()
-}
 
 /// A port nothing listens on.
 fn closed_port() -> u16 {
@@ -29,7 +25,7 @@ fn closed_port() -> u16 {
 async fn with_the_emulator_gone_calls_answer_503_and_recover_once_it_is_back() {
     let mut app = spawn_app().await;
     let demo = app.stack.pool.demo.clone();
-    let access = token(&app.sign_in(&demo.username, &demo.password).await);
+    let access = app.admin_token().await;
     assert_eq!(app.get_with_token("/auth/me", &access).await.status, 200);
 
     app.stack.kill_emulator().await;
@@ -67,7 +63,7 @@ async fn with_the_emulator_gone_calls_answer_503_and_recover_once_it_is_back() {
     // The same functions, not restarted: the new emulator's pool has the ids they know.
     next_second().await;
     let again = app.sign_in(&demo.username, &demo.password).await;
-    let me = app.get_with_token("/auth/me", &token(&again)).await;
+    let me = app.get_with_token("/auth/me", &token(&again, "accessToken")).await;
     assert_eq!(me.status, 200, "{}", me.raw);
     app.stop().await;
 }
@@ -121,8 +117,7 @@ async fn app_with_jwks_at(port: u16, backoff_seconds: u64) -> TestApp {
 async fn without_keys_at_cold_start_the_gateway_answers_503_never_an_allow_and_recovers() {
     let port = closed_port();
     let app = app_with_jwks_at(port, 1).await;
-    let demo = app.stack.pool.demo.clone();
-    let access = token(&app.sign_in(&demo.username, &demo.password).await);
+    let access = app.admin_token().await;
     let refused = app.get_with_token("/auth/me", &access).await;
     assert_eq!(
         (refused.status.as_u16(), refused.code()),
@@ -178,8 +173,7 @@ async fn a_slow_huge_or_malformed_jwks_is_bounded_and_refused() {
         let port = closed_port();
         let _server = serve_on(port, answer).await;
         let app = app_with_jwks_at(port, 30).await;
-        let demo = app.stack.pool.demo.clone();
-        let access = token(&app.sign_in(&demo.username, &demo.password).await);
+        let access = app.admin_token().await;
         let started = Instant::now();
         let refused = app.get_with_token("/auth/me", &access).await;
         assert!(started.elapsed() < NEVER_HANGS, "{what}: {:?}", started.elapsed());
@@ -207,8 +201,7 @@ async fn an_unreachable_revocation_store_fails_closed_by_default_and_open_when_c
             ..LocalStackOptions::default()
         })
         .await;
-        let demo = app.stack.pool.demo.clone();
-        let access = token(&app.sign_in(&demo.username, &demo.password).await);
+        let access = app.admin_token().await;
         let started = Instant::now();
         let response = app.get_with_token("/auth/me", &access).await;
         assert!(started.elapsed() < NEVER_HANGS);

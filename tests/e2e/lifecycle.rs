@@ -3,40 +3,15 @@
 //! and the routes whose Cognito call the emulator lacks.
 
 use http::Method;
-use integration_tests::{TestApp, current_totp, next_second, spawn_app, totp_code};
+use integration_tests::{TestApp, current_totp, next_second, spawn_app, token, totp_code};
 use serde_json::{Value, json};
 
 const TEMPORARY: &str = "Temp-Passw0rd1";
 const CHOSEN: &str = "Chosen-Passw0rd1";
 
-async fn admin_token(app: &TestApp) -> String {
-    let demo = app.stack.pool.demo.clone();
-    token(&app.sign_in(&demo.username, &demo.password).await, "accessToken")
-}
-
-fn token(body: &Value, name: &str) -> String {
-    body[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-        .to_owned()
-}
-
-/// An administrator creates `username` with a temporary password, through the API.
-async fn create_with_temporary_password(app: &TestApp, admin: &str, username: &str) {
-    let created = app
-        .call(
-            Method::POST,
-            "/admin/users",
-            admin,
-            Some(&json!({"username": username, "email": format!("{username}@example.com"), "temporaryPassword": TEMPORARY})),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.raw);
-}
-
 /// A user with a permanent password, signed in.
 async fn signed_in_user(app: &TestApp, admin: &str, username: &str, password: &str) -> Value {
-    create_with_temporary_password(app, admin, username).await;
+    app.create_user(admin, username, TEMPORARY).await;
     app.set_permanent_password(username, password).await;
     app.sign_in(username, password).await
 }
@@ -58,8 +33,8 @@ async fn respond(
 #[tokio::test]
 async fn an_admin_created_user_chooses_a_password_at_first_sign_in_and_gets_tokens() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
-    create_with_temporary_password(&app, &admin, "nina").await;
+    let admin = app.admin_token().await;
+    app.create_user(&admin, "nina", TEMPORARY).await;
 
     let first = app
         .post_json("/auth/sign-in", &json!({"username": "nina", "password": TEMPORARY}))
@@ -131,7 +106,7 @@ async fn an_admin_created_user_chooses_a_password_at_first_sign_in_and_gets_toke
 #[tokio::test]
 async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign_in() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     let tara = signed_in_user(&app, &admin, "tara", CHOSEN).await;
     let access = token(&tara, "accessToken");
 
@@ -229,7 +204,7 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
 #[tokio::test]
 async fn a_pool_that_requires_mfa_has_a_new_user_set_up_an_authenticator_before_tokens() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     // This stack's pool only: MFA required, as `MfaConfiguration: ON` would make it.
     app.cognito()
         .set_user_pool_mfa_config()
@@ -243,7 +218,7 @@ async fn a_pool_that_requires_mfa_has_a_new_user_set_up_an_authenticator_before_
         .send()
         .await
         .expect("SetUserPoolMfaConfig");
-    create_with_temporary_password(&app, &admin, "omar").await;
+    app.create_user(&admin, "omar", TEMPORARY).await;
     let first = app
         .post_json("/auth/sign-in", &json!({"username": "omar", "password": TEMPORARY}))
         .await;
@@ -283,7 +258,7 @@ async fn a_pool_that_requires_mfa_has_a_new_user_set_up_an_authenticator_before_
 #[tokio::test]
 async fn a_forgotten_password_is_reset_with_the_code_and_earlier_tokens_stop_working() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     // Not used before the reset: API Gateway would serve a policy it cached for it.
     let rita = signed_in_user(&app, &admin, "rita", CHOSEN).await;
     let earlier = token(&rita, "accessToken");
@@ -355,7 +330,7 @@ async fn a_forgotten_password_is_reset_with_the_code_and_earlier_tokens_stop_wor
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_the_old_one_stops_signing_in() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     let carl = signed_in_user(&app, &admin, "carl", CHOSEN).await;
     let access = token(&carl, "accessToken");
 
@@ -393,7 +368,7 @@ async fn changing_the_password_needs_the_current_one_and_the_old_one_stops_signi
 #[tokio::test]
 async fn a_profile_change_shows_in_me_and_attributes_that_grant_access_are_refused() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     let pia = signed_in_user(&app, &admin, "pia", CHOSEN).await;
     let access = token(&pia, "accessToken");
 
@@ -428,7 +403,7 @@ async fn a_profile_change_shows_in_me_and_attributes_that_grant_access_are_refus
 #[tokio::test]
 async fn routes_whose_cognito_call_the_emulator_lacks_answer_501_naming_it() {
     let app = spawn_app().await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     let vera = signed_in_user(&app, &admin, "vera", CHOSEN).await;
     let access = token(&vera, "accessToken");
 

@@ -115,11 +115,7 @@ async fn a_browser_signs_in_through_the_login_page_and_out_again() {
 #[tokio::test]
 async fn password_sign_in_tokens_get_insufficient_scope_at_userinfo() {
     let app = spawn_app().await;
-    let demo = app.stack.pool.demo.clone();
-    let access = app.sign_in(&demo.username, &demo.password).await["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let access = app.admin_token().await;
     let info = app.get_with_token("/auth/userinfo", &access).await;
     assert_eq!(
         (info.status.as_u16(), info.code()),

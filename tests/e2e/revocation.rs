@@ -13,7 +13,7 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use cognito_jwt::testkit::{self, CLIENT, FakeFetcher, ISSUER, JWKS_URL, key, mint};
 use cognito_jwt::unix_now;
 use http::Method;
-use integration_tests::{TestApp, next_second, spawn_app};
+use integration_tests::{TestApp, next_second, spawn_app, token};
 use lambda_authorizer::{AuthorizerConfig, AuthorizerDeps, AuthorizerError, handler};
 use lambda_http::{Body, RequestExt};
 use serde_json::{Value, json};
@@ -22,31 +22,22 @@ use serde_json::{Value, json};
 const AUTHORIZER_REFUSAL: &str = "A valid bearer token is required.";
 
 async fn member(app: &TestApp, admin: &str, name: &str) {
-    let made = app
-        .call(
-            Method::POST,
-            "/admin/users",
-            admin,
-            Some(&json!({"username": name, "email": format!("{name}@example.com"), "temporaryPassword": "Temp-Passw0rd!"})),
-        )
-        .await;
-    assert_eq!(made.status, 201, "{}", made.raw);
+    app.create_user(admin, name, "Temp-Passw0rd!").await;
     app.set_permanent_password(name, "Member-Passw0rd1").await;
 }
 
-fn token(session: &Value) -> String {
-    session["accessToken"].as_str().expect("token").to_owned()
+fn access(session: &Value) -> String {
+    token(session, "accessToken")
 }
 
 #[tokio::test]
 async fn a_logout_reaches_sessions_the_authorizer_has_never_seen() {
     let app = spawn_app().await;
-    let demo = app.stack.pool.demo.clone();
-    let admin = token(&app.sign_in(&demo.username, &demo.password).await);
+    let admin = app.admin_token().await;
     member(&app, &admin, "ruth").await;
 
-    let first = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
-    let second = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let first = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let second = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
     assert_eq!(app.get_with_token("/auth/me", &first).await.status, 200);
     let out = app.post_json_with_token("/auth/logout", &first, &json!({})).await;
     assert_eq!(out.status, 204, "{}", out.raw);
@@ -56,11 +47,11 @@ async fn a_logout_reaches_sessions_the_authorizer_has_never_seen() {
     assert_eq!(refused.body["detail"], AUTHORIZER_REFUSAL);
     // A sign-in a second later works.
     next_second().await;
-    let again = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let again = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
     assert_eq!(app.get_with_token("/auth/me", &again).await.status, 200);
 
     // An administrator's sign-out and a disable reach the authorizer the same way.
-    let fresh = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let fresh = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
     assert_eq!(
         app.call(Method::POST, "/admin/users/ruth/sign-out", &admin, None)
             .await
@@ -73,7 +64,7 @@ async fn a_logout_reaches_sessions_the_authorizer_has_never_seen() {
         (401, json!(AUTHORIZER_REFUSAL))
     );
     next_second().await;
-    let fresh = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let fresh = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
     assert_eq!(
         app.call(Method::POST, "/admin/users/ruth/disable", &admin, None)
             .await
@@ -94,7 +85,7 @@ async fn a_logout_reaches_sessions_the_authorizer_has_never_seen() {
     );
     assert_eq!(app.get_with_token("/auth/me", &fresh).await.status, 401);
     next_second().await;
-    let renewed = token(&app.sign_in("ruth", "Member-Passw0rd1").await);
+    let renewed = access(&app.sign_in("ruth", "Member-Passw0rd1").await);
     assert_eq!(app.get_with_token("/auth/me", &renewed).await.status, 200);
     // The admin's own session was never touched.
     assert_eq!(app.get_with_token("/admin/users", &admin).await.status, 200);

@@ -152,6 +152,14 @@ impl TestResponse {
     }
 }
 
+/// The token `name` (`accessToken`, `refreshToken`...) of a token response body.
+pub fn token(body: &Value, name: &str) -> String {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        .to_owned()
+}
+
 /// Starts a fresh stack with its own emulator, pool and gateway.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(LocalStackOptions::default()).await
@@ -284,6 +292,23 @@ impl TestApp {
             .await;
         assert_eq!(response.status, 200, "sign-in failed: {}", response.raw);
         response.body
+    }
+
+    /// The demo administrator's access token.
+    pub async fn admin_token(&self) -> String {
+        let demo = &self.stack.pool.demo;
+        token(&self.sign_in(&demo.username, &demo.password).await, "accessToken")
+    }
+
+    /// An administrator creates `username` with a temporary password, through the API.
+    pub async fn create_user(&self, admin: &str, username: &str, temporary_password: &str) {
+        let body = serde_json::json!({
+            "username": username,
+            "email": format!("{username}@example.com"),
+            "temporaryPassword": temporary_password,
+        });
+        let created = self.call(Method::POST, "/admin/users", admin, Some(&body)).await;
+        assert_eq!(created.status, 201, "{}", created.raw);
     }
 
     /// Stops the stack.
