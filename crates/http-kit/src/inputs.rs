@@ -171,11 +171,17 @@ secret_newtype!(
     }
 );
 
+/// Whether `value` is `lengths` bytes of visible ASCII (no space, no control character): the
+/// shape of every opaque code, session and token this API passes on.
+pub fn is_visible_ascii(value: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&value.len()) && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
 secret_newtype!(
     /// A confirmation code as sent by email or SMS: 1 to 64 visible ASCII characters.
     ConfirmationCode,
     |value| {
-        if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_visible_ascii(value, 1..=64) {
             return Err("must be 1 to 64 visible characters without spaces".into());
         }
         Ok(())
@@ -197,7 +203,7 @@ secret_newtype!(
     /// characters.
     Session,
     |value| {
-        if !(20..=4096).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_visible_ascii(value, 20..=4096) {
             return Err("must be the session of a sign-in challenge".into());
         }
         Ok(())
@@ -222,6 +228,15 @@ mod tests {
 
     fn ok<T: TryFrom<String, Error = String>>(v: &str) -> bool {
         T::try_from(v.to_owned()).is_ok()
+    }
+
+    #[test]
+    fn visible_ascii_is_bounded_and_has_no_space_or_control() {
+        assert!(is_visible_ascii("a", 1..=3) && is_visible_ascii("abc", 1..=3));
+        assert!(!is_visible_ascii("", 1..=3) && !is_visible_ascii("abcd", 1..=3));
+        for bad in ["a b", "a\tb", "a\u{7f}", "é"] {
+            assert!(!is_visible_ascii(bad, 1..=8), "{bad:?}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use http::header::{
 };
 use http::{HeaderValue, StatusCode};
 use http_kit::body::{bearer_token, json_object, route};
+use http_kit::inputs::is_visible_ascii;
 use http_kit::response::{TokensBody, json, redirect};
 use http_kit::{ApiError, respond};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -202,7 +203,7 @@ struct RedirectUri(String);
 impl TryFrom<String> for RedirectUri {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        if value.is_empty() || value.len() > 2048 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_visible_ascii(&value, 1..=2048) {
             return Err("must be an absolute URI".into());
         }
         Ok(Self(value))
@@ -215,7 +216,7 @@ struct AuthorizationCode(SecretString);
 impl TryFrom<String> for AuthorizationCode {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        if value.is_empty() || value.len() > 2048 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_visible_ascii(&value, 1..=2048) {
             return Err("must be an authorization code".into());
         }
         Ok(Self(SecretString::from(value)))
