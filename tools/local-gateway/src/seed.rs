@@ -2,6 +2,7 @@
 //! auto-verified email, an app client without a secret, the `admin` and `member` groups, and a
 //! confirmed demo user in `admin`.
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::types::{
@@ -63,27 +64,31 @@ fn failed<E: std::fmt::Debug>(step: &'static str) -> impl FnOnce(E) -> SeedError
     }
 }
 
-/// An SDK client for the emulator. moto accepts any credentials; fixed ones keep the SDK from
-/// searching the machine for real ones.
-pub fn emulator_client(endpoint: &str) -> Client {
-    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+/// The SDK configuration of every client of the emulator. moto accepts any credentials; fixed
+/// ones keep the SDK from searching the machine for real ones.
+fn emulator_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
-        .build();
-    Client::from_conf(config)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "local-stack",
+        )))
+        .build()
+}
+
+/// A Cognito client for the emulator.
+pub fn emulator_client(endpoint: &str) -> Client {
+    Client::new(&emulator_config(endpoint))
 }
 
 /// A Secrets Manager client for the emulator (the same server).
 pub fn emulator_secrets(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
+    aws_sdk_secretsmanager::Client::new(&emulator_config(endpoint))
 }
 
 /// The name of the local stack's OAuth cookie key secret.
@@ -116,13 +121,7 @@ pub const REVOCATION_TABLE: &str = "auth-revocations";
 
 /// A DynamoDB client for the emulator (the same server as Cognito).
 pub fn emulator_dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    aws_sdk_dynamodb::Client::new(&emulator_config(endpoint))
 }
 
 /// Creates the revocation table as the template does: `pk` string key, on-demand, a TTL on
