@@ -64,20 +64,19 @@ fn failed<E: std::fmt::Debug>(step: &'static str) -> impl FnOnce(E) -> SeedError
     }
 }
 
-/// The SDK configuration of every client of the emulator. moto accepts any credentials; fixed
-/// ones keep the SDK from searching the machine for real ones.
+/// The credentials every client of the emulator signs with. moto accepts any; fixed ones keep
+/// the SDK from searching the machine for real ones.
+pub fn emulator_credentials() -> Credentials {
+    Credentials::new("local", "local", None, None, "local-stack")
+}
+
+/// The SDK configuration of every client of the emulator.
 fn emulator_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "local-stack",
-        )))
+        .credentials_provider(SharedCredentialsProvider::new(emulator_credentials()))
         .build()
 }
 

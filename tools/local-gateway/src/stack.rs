@@ -9,7 +9,6 @@ use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
 use account_api::{AccountApi, AttributeAllowList, Revoker, TotpIssuer};
 use auth_contract::config::Env;
 use auth_contract::revocation::{RevocationPolicy, RevocationStore};
-use aws_sdk_cognitoidentityprovider::config::Credentials;
 use lambda_authorizer::AuthorizerDeps;
 use revocation_store::DynamoStore;
 use tokio::net::TcpListener;
@@ -148,13 +147,9 @@ impl LocalStack {
         };
         let endpoint = emulator_url.clone();
         let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {
-            loader.endpoint_url(endpoint).credentials_provider(Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "local-stack",
-            ))
+            loader
+                .endpoint_url(endpoint)
+                .credentials_provider(seed::emulator_credentials())
         })
         .await;
         let dynamodb = seed::emulator_dynamodb(&emulator_url);
@@ -165,7 +160,7 @@ impl LocalStack {
                 .clone()
                 .unwrap_or_else(|| emulator_url.clone()),
             region: seed::REGION.into(),
-            credentials: aws_credential_types::Credentials::new("local", "local", None, None, "local-stack"),
+            credentials: seed::emulator_credentials(),
         };
         let store: Arc<dyn RevocationStore> =
             Arc::new(DynamoStore::new(connection, seed::REVOCATION_TABLE).map_err(LocalStackError::Config)?);
