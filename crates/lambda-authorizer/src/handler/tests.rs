@@ -1,7 +1,7 @@
 //! The handler end to end on all three event formats, built with `aws_lambda_events` types.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aws_lambda_events::event::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -560,12 +560,17 @@ fn flip_signature(token: &str) -> String {
     format!("{head}{first}{}", &sig[1..])
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+thread_local! {
+    /// The log of the test running on this thread, while it captures.
+    static CAPTURED: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
 
-impl Write for Captured {
+/// Writes into this thread's capture, if one is running.
+struct ThreadCapture;
+
+impl Write for ThreadCapture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURED.with(|c| c.borrow_mut().as_mut().map(|log| log.extend_from_slice(buf)));
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -573,11 +578,23 @@ impl Write for Captured {
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
+/// What `run` logs on this thread, at every level. One global subscriber writes to the thread
+/// that emits: a scoped one per test would depend on tracing's global call-site interest,
+/// which tests on other threads change as they run.
+async fn captured_log<F: std::future::Future>(run: F) -> String {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadCapture)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    run.await;
+    let log = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    String::from_utf8(log).expect("UTF-8 log")
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -613,19 +630,8 @@ async fn each_denial_is_logged_once_with_its_reason_and_no_token() {
         ("Basic dXNlcjpwYXNz".into(), "bad_scheme"),
     ];
     for (auth, reason) in cases {
-        let captured = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(captured.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        // Other tests' threads may have registered these call sites while no subscriber wanted
-        // them; make sure this one is asked.
-        tracing::callsite::rebuild_interest_cache();
-        let _ = handler(&d, token_event(Some(&auth), "GET", "/admin/users")).await;
-        drop(guard);
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        // A current-thread runtime: the handler logs on this thread.
+        let log = captured_log(handler(&d, token_event(Some(&auth), "GET", "/admin/users"))).await;
         let lines: Vec<&str> = log.lines().filter(|l| l.contains("reason=")).collect();
         assert_eq!(lines.len(), 1, "{reason}: {log}");
         assert!(lines[0].contains(&format!("reason=\"{reason}\"")), "{reason}: {log}");
