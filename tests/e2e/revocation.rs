@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
 use account_api::{AccountApi, AttributeAllowList, Revoker};
-use auth_contract::revocation::{MemoryStore, RevocationPolicy};
+use auth_contract::revocation::MemoryStore;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::revoke_token::RevokeTokenOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -97,10 +97,6 @@ async fn a_logout_reaches_sessions_the_authorizer_has_never_seen() {
 #[tokio::test]
 async fn a_session_logout_refuses_that_session_and_no_other() {
     let store = Arc::new(MemoryStore::new());
-    let policy = RevocationPolicy {
-        token_validity_seconds: 3600,
-        leeway_seconds: 5,
-    };
     let revoke = mock!(Client::revoke_token)
         .match_requests(|req| req.token() == Some("refresh-of-a"))
         .then_output(|| RevokeTokenOutput::builder().build());
@@ -116,7 +112,7 @@ async fn a_session_logout_refuses_that_session_and_no_other() {
         CognitoIdentityProvider::new(client, settings),
         AttributeAllowList::default(),
     )
-    .with_revoker(Revoker::new(store.clone(), ISSUER, policy));
+    .with_revoker(Revoker::new(store.clone(), ISSUER));
 
     let config = AuthorizerConfig::from_env(&auth_contract::config::Env::from_pairs(&[
         ("COGNITO_USER_POOL_ID", "eu-west-1_TestPool"),

@@ -10,9 +10,10 @@
 //! - `POST /admin/users/{username}/disable`, `/enable`, `/sign-out`, `/delete` → 204.
 //!
 //! With a revocation table, signing out, disabling, deleting, removing from a group and
-//! changing the team first record that the user's tokens issued until now are revoked (so the
-//! authorizer refuses them, not only Cognito), then ask Cognito. Enabling records nothing: old
-//! tokens stay refused, new ones pass. (Deletion is `POST .../delete` rather than `DELETE
+//! changing the team record that the user's tokens issued until now are revoked (so the
+//! authorizer refuses them, not only Cognito) before and after asking Cognito, and answer once
+//! a new sign-in is sure to pass ([`crate::Revoker::end_sessions`]). Enabling and adding to a
+//! group record nothing: old tokens stay refused or lack only the new group, new ones pass. (Deletion is `POST .../delete` rather than `DELETE
 //! /admin/users/{username}`: under the exact route rules a `DELETE` on the `{username}` itself
 //! would make cached policies refuse `DELETE .../groups/{group}`.)
 //!
@@ -74,6 +75,7 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 
 async fn admin<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = guard::caller(request)?;
+    guard::require_pool(&caller, &api.idp.pool_issuer())?;
     guard::require_roles(&caller, &[ADMIN_GROUP])?;
     let (method, resource) = route(request).ok_or_else(|| ApiError::internal("no route in the request context"))?;
     let admin = Admin { api, caller: &caller };
@@ -111,14 +113,6 @@ impl<P: IdentityProvider> Admin<'_, P> {
             return Err(ApiError::SelfLockout);
         }
         Ok(())
-    }
-
-    /// Records that the target's tokens are revoked, before Cognito is asked to change them.
-    async fn revoke(&self, target: &AdminUser) -> Result<(), ApiError> {
-        match &self.api.revoker {
-            Some(revoker) if !target.sub.is_empty() => revoker.revoke_user(&target.sub).await,
-            _ => Ok(()),
-        }
     }
 
     fn log_change(&self, action: &str, target: &AdminUser, detail: Option<&str>) {
@@ -209,12 +203,15 @@ impl<P: IdentityProvider> Admin<'_, P> {
         if group.as_str() == ADMIN_GROUP {
             self.refuse_self(&target)?;
         }
-        self.revoke(&target).await?;
         self.api
-            .idp
-            .admin_remove_from_group(&username, &group)
-            .await
-            .map_err(answer(COGNITO_EXCEPTIONS))?;
+            .end_sessions(&target.sub, async {
+                self.api
+                    .idp
+                    .admin_remove_from_group(&username, &group)
+                    .await
+                    .map_err(answer(COGNITO_EXCEPTIONS))
+            })
+            .await?;
         self.log_change("remove_from_group", &target, Some(group.as_str()));
         Ok(no_content())
     }
@@ -224,8 +221,11 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let team = fields.required_nullable::<Team>("team");
         let team = fields.finish(|| team)?;
         let (username, target) = self.target(request).await?;
-        self.revoke(&target).await?;
-        self.api.idp.admin_set_team(&username, team.as_ref()).await?;
+        self.api
+            .end_sessions(&target.sub, async {
+                Ok(self.api.idp.admin_set_team(&username, team.as_ref()).await?)
+            })
+            .await?;
         self.log_change("set_team", &target, team.as_ref().map(Team::as_str));
         json(
             StatusCode::OK,
@@ -238,11 +238,13 @@ impl<P: IdentityProvider> Admin<'_, P> {
 
     async fn set_enabled(&self, request: &Request, enabled: bool) -> Result<Response<Body>, ApiError> {
         let (username, target) = self.target(request).await?;
-        if !enabled {
+        let change = async { Ok(self.api.idp.admin_set_enabled(&username, enabled).await?) };
+        if enabled {
+            change.await?;
+        } else {
             self.refuse_self(&target)?;
-            self.revoke(&target).await?;
+            self.api.end_sessions(&target.sub, change).await?;
         }
-        self.api.idp.admin_set_enabled(&username, enabled).await?;
         self.log_change(if enabled { "enable" } else { "disable" }, &target, None);
         Ok(no_content())
     }
@@ -250,8 +252,9 @@ impl<P: IdentityProvider> Admin<'_, P> {
     async fn sign_out(&self, request: &Request) -> Result<Response<Body>, ApiError> {
         let (username, target) = self.target(request).await?;
         self.refuse_self(&target)?;
-        self.revoke(&target).await?;
-        self.api.idp.admin_sign_out(&username).await?;
+        self.api
+            .end_sessions(&target.sub, async { Ok(self.api.idp.admin_sign_out(&username).await?) })
+            .await?;
         self.log_change("sign_out", &target, None);
         Ok(no_content())
     }
@@ -259,8 +262,11 @@ impl<P: IdentityProvider> Admin<'_, P> {
     async fn delete(&self, request: &Request) -> Result<Response<Body>, ApiError> {
         let (username, target) = self.target(request).await?;
         self.refuse_self(&target)?;
-        self.revoke(&target).await?;
-        self.api.idp.admin_delete_user(&username).await?;
+        self.api
+            .end_sessions(&target.sub, async {
+                Ok(self.api.idp.admin_delete_user(&username).await?)
+            })
+            .await?;
         self.log_change("delete", &target, None);
         Ok(no_content())
     }
@@ -604,5 +610,76 @@ mod tests {
         );
         assert_eq!((status, out["code"].as_str()), (503, Some("RevocationUnavailable")));
         assert_eq!((disable.num_calls(), delete.num_calls()), (1, 1));
+    }
+
+    /// A demoted user refreshing in a loop while the change runs: every token Cognito issued
+    /// before its answer is refused (the record after the change), and the answer waits until
+    /// a new sign-in passes.
+    #[test]
+    fn a_change_that_ends_sessions_is_recorded_before_and_after_cognito() {
+        use crate::revocations::Clock;
+        let (store, revoker, clock) = memory_revoker_with_clock();
+        let seen_before = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let probe = std::sync::Arc::clone(&seen_before);
+        let probed_store = store.clone();
+        let remove = mock!(Client::admin_remove_user_from_group).then_compute_output(move |_| {
+            // What the store holds while Cognito makes the change.
+            *probe.lock().unwrap() = probed_store.get(&user_key("sub-bob"));
+            aws_sdk_cognitoidentityprovider::operation::admin_remove_user_from_group::AdminRemoveUserFromGroupOutput::builder().build()
+        });
+        let api = api(&[&get_user(), &remove], None).with_revoker(revoker);
+        let (status, _) = call(
+            &api,
+            routed(
+                "DELETE",
+                "/admin/users/{username}/groups/{group}",
+                &[("username", "bob"), ("group", "admin")],
+                None,
+                ROOT,
+                "admin",
+            ),
+        );
+        assert_eq!(status, 204);
+        let before = seen_before
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("written before Cognito was asked");
+        assert_eq!(before.revoked_at, START.as_secs());
+        let after = store.get(&user_key("sub-bob")).unwrap();
+        assert_eq!(
+            after.revoked_at,
+            START.as_secs() + auth_contract::revocation::ASSUMED_CLOCK_SKEW_SECONDS
+        );
+        assert_eq!(
+            clock.now().as_secs(),
+            after.revoked_at + 1 + auth_contract::revocation::ASSUMED_CLOCK_SKEW_SECONDS
+        );
+    }
+
+    #[test]
+    fn an_admin_of_another_pool_administers_nothing_here() {
+        let api = api(&[&get_user()], None);
+        let mut request = routed(
+            "GET",
+            "/admin/users/{username}",
+            &[("username", "bob")],
+            None,
+            ROOT,
+            "admin",
+        );
+        {
+            use lambda_http::RequestExt;
+            use lambda_http::request::RequestContext;
+            let Some(RequestContext::ApiGatewayV1(mut context)) = request.request_context_ref().cloned() else {
+                panic!("a REST context")
+            };
+            let mut caller = auth_contract::AuthorizerContext::from_fields(&context.authorizer.fields).unwrap();
+            caller.issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other".into();
+            context.authorizer.fields = caller.to_fields();
+            request = request.with_request_context(RequestContext::ApiGatewayV1(context));
+        }
+        let (status, out) = call(&api, request);
+        assert_eq!((status, out["errors"][0]["source"].as_str()), (403, Some("roleCheck")));
     }
 }

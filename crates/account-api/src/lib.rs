@@ -76,6 +76,20 @@ impl<P: IdentityProvider> AccountApi<P> {
         self.revoker = Some(revoker);
         self
     }
+
+    /// Runs `change`, the Cognito call that ends the sessions of user `sub` or changes what
+    /// their tokens say, with the revocation records around it ([`Revoker::end_sessions`])
+    /// when a revocation table is attached.
+    pub(crate) async fn end_sessions<T>(
+        &self,
+        sub: &str,
+        change: impl std::future::Future<Output = Result<T, http_kit::ApiError>>,
+    ) -> Result<T, http_kit::ApiError> {
+        match &self.revoker {
+            Some(revoker) if !sub.is_empty() => revoker.end_sessions(sub, change).await,
+            _ => change.await,
+        }
+    }
 }
 
 impl AccountApi<CognitoIdentityProvider> {

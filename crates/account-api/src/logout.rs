@@ -1,14 +1,21 @@
 //! `POST /auth/logout` with `Authorization: Bearer <access token>` and an optional
 //! `{refreshToken?, scope?: "global" | "session"}` → 204.
 //!
-//! - `global` (the default): every session of the user ends. With a revocation table, the user's
-//!   record is written first (so the authorizer refuses every token issued until now), then
-//!   GlobalSignOut, then RevokeToken for the refresh token when given. That last step is best
-//!   effort: GlobalSignOut has already made the refresh token useless, and a caller must not be
-//!   told a logout failed when it has in fact happened.
+//! - `global` (the default): every session of the user ends. GlobalSignOut, then RevokeToken
+//!   for the refresh token when given; with a revocation table, the user's record around them
+//!   ([`crate::Revoker::end_sessions`]: before, after, and the answer once a new sign-in is sure
+//!   to pass). A failing GlobalSignOut never skips RevokeToken: when the refresh token was
+//!   revoked the answer is 204 and the sign-out failure is logged (an access token without
+//!   `aws.cognito.signin.user.admin` cannot sign out globally; its refresh token still ends).
+//!   A failing RevokeToken after a successful GlobalSignOut is logged only: GlobalSignOut has
+//!   already made the refresh token useless.
 //! - `session`: only this sign-in session ends, and `refreshToken` is required. With a
-//!   revocation table, the session's record (its `origin_jti`) is written first, then
-//!   RevokeToken, which ends the refresh token and the access tokens issued from it.
+//!   revocation table, the bearer token's session record (its `origin_jti`) is written first,
+//!   then RevokeToken ends the refresh token and the access tokens issued from it. A refresh
+//!   token is opaque: nothing here can check that it belongs to the bearer's session. When it
+//!   does not, the bearer's session is refused by the authorizer and the given refresh token's
+//!   session ends at Cognito, but that other session's access tokens pass the authorizer until
+//!   they expire.
 //!
 //! The `sub` and `origin_jti` recorded come from the authorizer's context, that is from the
 //! verified token: never from the body.
@@ -84,17 +91,28 @@ async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> 
                 .map_err(answer(COGNITO_EXCEPTIONS))?;
         }
         (_, refresh_token) => {
-            if let Some(revoker) = &api.revoker {
-                revoker.revoke_user(&guard::caller(request)?.sub).await?;
-            }
-            api.idp
-                .global_sign_out(&access_token)
-                .await
-                .map_err(answer(COGNITO_EXCEPTIONS))?;
-            if let Some(refresh_token) = refresh_token
-                && let Err(err) = api.idp.revoke_refresh_token(&refresh_token).await
-            {
-                tracing::warn!(error = %err, "refresh token revocation failed after global sign-out");
+            let sign_out = async {
+                let signed_out = api.idp.global_sign_out(&access_token).await;
+                let revoked = match &refresh_token {
+                    Some(token) => Some(api.idp.revoke_refresh_token(token).await),
+                    None => None,
+                };
+                match (signed_out, revoked) {
+                    (Ok(()), Some(Err(err))) => {
+                        tracing::warn!(error = %err, "refresh token revocation failed after global sign-out");
+                        Ok(())
+                    }
+                    (Ok(()), _) => Ok(()),
+                    (Err(err), Some(Ok(()))) => {
+                        tracing::warn!(error = %err, "global sign-out failed; the refresh token was revoked");
+                        Ok(())
+                    }
+                    (Err(err), _) => Err(answer(COGNITO_EXCEPTIONS)(err)),
+                }
+            };
+            match &api.revoker {
+                Some(_) => api.end_sessions(&guard::caller(request)?.sub, sign_out).await?,
+                None => sign_out.await?,
             }
         }
     }
@@ -134,6 +152,57 @@ mod tests {
         let (status, body) = read(handler(&api, request).await.unwrap());
         assert_eq!((status, body), (204, serde_json::Value::Null));
         assert_eq!((sign_out.num_calls(), revoke.num_calls()), (1, 1));
+    }
+
+    /// A code-flow token without `aws.cognito.signin.user.admin`: GlobalSignOut refuses it, and
+    /// the refresh token given must end all the same.
+    #[tokio::test]
+    async fn a_refused_global_sign_out_still_revokes_the_refresh_token() {
+        let sign_out = fails_with(
+            mock!(Client::global_sign_out),
+            "NotAuthorizedException",
+            "Access Token does not have required scopes",
+        );
+        let revoke = mock!(Client::revoke_token)
+            .match_requests(|req| req.token() == Some("refresh-1"))
+            .then_output(|| RevokeTokenOutput::builder().build());
+        let subject = api(&[&sign_out, &revoke], None);
+        let request = with_bearer(
+            post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#),
+            "access.jwt",
+        );
+        assert_eq!(read(handler(&subject, request).await.unwrap()).0, 204);
+        assert_eq!((sign_out.num_calls(), revoke.num_calls()), (1, 1));
+
+        // Both refused: nothing ended at Cognito, and the caller is told.
+        let revoke_refused = fails_with(mock!(Client::revoke_token), "UnauthorizedException", "x");
+        let subject = api(&[&sign_out, &revoke_refused], None);
+        let request = with_bearer(
+            post_json("/auth/logout", r#"{"refreshToken":"refresh-1"}"#),
+            "access.jwt",
+        );
+        assert_eq!(read(handler(&subject, request).await.unwrap()).0, 401);
+    }
+
+    #[tokio::test]
+    async fn a_global_logout_records_the_user_around_cognito_and_answers_once_a_sign_in_passes() {
+        use crate::revocations::Clock;
+        let (store, revoker, clock) = memory_revoker_with_clock();
+        let sign_out = sign_out_ok();
+        let api = api(&[&sign_out], None).with_revoker(revoker);
+        let (status, _) = read(handler(&api, logout_request("")).await.unwrap());
+        assert_eq!(status, 204);
+        let record = store.get(&user_key("sub-1")).expect("the user's record");
+        // Tokens refreshed while GlobalSignOut ran are refused: the record covers the second
+        // of Cognito's answer and the skew after it.
+        assert_eq!(
+            record.revoked_at,
+            START.as_secs() + auth_contract::revocation::ASSUMED_CLOCK_SKEW_SECONDS
+        );
+        assert!(
+            clock.now().as_secs() > record.revoked_at + auth_contract::revocation::ASSUMED_CLOCK_SKEW_SECONDS,
+            "answered only once a sign-in gets a later iat, even with Cognito's clock behind"
+        );
     }
 
     #[tokio::test]
@@ -204,22 +273,8 @@ mod tests {
         assert_eq!(sign_out.num_calls(), 0);
     }
 
-    fn with_context(request: Request, sub: &str, origin_jti: &str) -> Request {
-        use lambda_http::RequestExt;
-        use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
-        use lambda_http::request::RequestContext;
-        let mut context = ApiGatewayProxyRequestContext::default();
-        context.authorizer.fields = auth_contract::AuthorizerContext {
-            sub: sub.into(),
-            origin_jti: origin_jti.into(),
-            ..Default::default()
-        }
-        .to_fields();
-        request.with_request_context(RequestContext::ApiGatewayV1(context))
-    }
-
     fn logout_request(body: &str) -> Request {
-        with_context(
+        with_caller(
             with_bearer(post_json("/auth/logout", body), "access.jwt"),
             "sub-1",
             "session-1",
@@ -296,7 +351,7 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!((status, problem["errors"][0]["source"].as_str()), (400, Some("scope")));
-        let no_session = with_context(
+        let no_session = with_caller(
             with_bearer(
                 post_json("/auth/logout", r#"{"refreshToken":"r","scope":"session"}"#),
                 "access.jwt",

@@ -159,7 +159,13 @@ async fn delete<P: IdentityProvider>(
     api: &AccountApi<P>,
     access_token: &AccessToken,
 ) -> Result<Response<Body>, ApiError> {
-    if let Some(revoker) = &api.revoker {
+    let delete = async {
+        api.idp
+            .delete_user(access_token)
+            .await
+            .map_err(answer(COGNITO_EXCEPTIONS))
+    };
+    if api.revoker.is_some() {
         // The `sub` from Cognito, not from the token's claims: only the token's owner can be
         // revoked, even if this route were ever reached without the authorizer.
         let profile = profile(api, access_token).await?;
@@ -167,12 +173,10 @@ async fn delete<P: IdentityProvider>(
             .attributes
             .get("sub")
             .ok_or_else(|| ApiError::internal("GetUser answered without a sub"))?;
-        revoker.revoke_user(sub).await?;
+        api.end_sessions(sub, delete).await?;
+    } else {
+        delete.await?;
     }
-    api.idp
-        .delete_user(access_token)
-        .await
-        .map_err(answer(COGNITO_EXCEPTIONS))?;
     Ok(no_content())
 }
 

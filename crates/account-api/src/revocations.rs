@@ -1,76 +1,136 @@
-//! Recording revocations for the authorizer, always before Cognito is asked: a failed write
-//! changes nothing (the caller retries after a 503 `RevocationUnavailable`), and a Cognito
-//! failure after a written record still leaves the tokens refused. The `sub` and `origin_jti`
-//! written come from a verified token (the authorizer's context) or from Cognito itself (the
-//! admin routes resolve their target), never from an unverified token: otherwise anyone could
-//! sign anyone out.
+//! Recording revocations for the authorizer, around the Cognito change that ends sessions
+//! (the timing rules are `auth_contract::revocation`'s):
+//!
+//! - behind the authorizer ([`Revoker::end_sessions`]): the user's record first, so a failed
+//!   write changes nothing (the caller retries after a 503 `RevocationUnavailable`) and a
+//!   Cognito failure after it still leaves the tokens refused; then the change; then the record
+//!   again at the second after Cognito's answer, and the answer waits until a new sign-in is
+//!   sure to pass;
+//! - on a public route ([`Revoker::sessions_ended`]): only after Cognito accepted the change
+//!   (before it, nothing proves who asks: a wrong reset code must sign nobody out).
+//!
+//! The `sub` and `origin_jti` written come from a verified token (the authorizer's context) or
+//! from Cognito itself (the admin routes resolve their target), never from an unverified token:
+//! otherwise anyone could sign anyone out. Records are keyed by the pool's canonical issuer.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_contract::config::{ConfigError, Env, PoolLocation};
-use auth_contract::revocation::{RevocationKey, RevocationPolicy, RevocationStore};
+use auth_contract::revocation::{BoxFuture, Revocation, RevocationKey, RevocationStore, SessionEnd};
 use http_kit::ApiError;
 use revocation_store::DynamoStore;
 
 use crate::cognito::CognitoSettings;
+
+/// What the revoker reads the time from and waits on: the system's clock, or a test's.
+pub trait Clock: Send + Sync {
+    /// Time since the Unix epoch.
+    fn now(&self) -> Duration;
+    /// Waits `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// The system clock and tokio's timer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
 
 /// Where and how revocations are written.
 #[derive(Clone)]
 pub struct Revoker {
     store: Arc<dyn RevocationStore>,
     issuer: String,
-    policy: RevocationPolicy,
+    clock: Arc<dyn Clock>,
 }
 
 impl Revoker {
-    /// A revoker over any store (the in-memory one in tests).
-    pub fn new(store: Arc<dyn RevocationStore>, issuer: &str, policy: RevocationPolicy) -> Self {
+    /// A revoker over any store (the in-memory one in tests); `canonical_issuer` names the
+    /// pool (`https://cognito-idp.<region>.amazonaws.com/<pool>`).
+    pub fn new(store: Arc<dyn RevocationStore>, canonical_issuer: &str) -> Self {
         Self {
             store,
-            issuer: issuer.to_owned(),
-            policy,
+            issuer: canonical_issuer.to_owned(),
+            clock: Arc::new(SystemClock),
         }
     }
 
-    /// With `REVOCATION_TABLE` set: the DynamoDB table, the pool's issuer (`COGNITO_ISSUER`, or
-    /// derived from the region and the pool), records living `TOKEN_VALIDITY_SECONDS` (default
-    /// 3600, the longest token validity of the app client) plus `JWT_LEEWAY_SECONDS` (default 5).
+    /// The same revoker on another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// With `REVOCATION_TABLE` set: the DynamoDB table, keyed by the pool's canonical issuer.
     pub async fn from_env(env: &Env, settings: &CognitoSettings) -> Result<Option<Self>, ConfigError> {
         let Some(table) = env.optional("REVOCATION_TABLE") else {
             return Ok(None);
         };
-        let issuer = env
-            .optional("COGNITO_ISSUER")
-            .unwrap_or_else(|| PoolLocation::derived_issuer(&settings.region, &settings.user_pool_id));
-        let policy = RevocationPolicy {
-            token_validity_seconds: env.parsed("TOKEN_VALIDITY_SECONDS", 3600)?,
-            leeway_seconds: env.parsed("JWT_LEEWAY_SECONDS", 5)?,
-        };
+        let issuer = PoolLocation::derived_issuer(&settings.region, &settings.user_pool_id);
         let store = Arc::new(DynamoStore::from_env(env, &table)?);
-        Ok(Some(Self::new(store, &issuer, policy)))
+        Ok(Some(Self::new(store, &issuer)))
     }
 
-    /// Records that every token of user `sub` issued up to now is revoked.
-    pub async fn revoke_user(&self, sub: &str) -> Result<(), ApiError> {
-        self.write(RevocationKey::user(&self.issuer, sub)).await
+    /// The pool's canonical issuer, as records and the authorizer context name it.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
-    /// Records that every token of the session `origin_jti` is revoked.
+    /// Ends every session of user `sub` with `change` (the Cognito call that ends them or
+    /// changes what their tokens say), for a route behind the authorizer: the record before
+    /// and after the change, then the wait (see the module documentation). A failed first
+    /// write answers 503 and asks nothing of Cognito; a failed second one is logged (the
+    /// change is made and the first record stands).
+    pub async fn end_sessions<T>(
+        &self,
+        sub: &str,
+        change: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let key = RevocationKey::user(&self.issuer, sub);
+        self.write(&Revocation::new(&key, self.clock.now().as_secs())).await?;
+        let changed = change.await?;
+        if let Err(err) = self.sessions_ended(sub).await {
+            tracing::error!(error = %err, "sessions ended, but the record after the change could not be written");
+        }
+        Ok(changed)
+    }
+
+    /// Records that Cognito has just ended every session of user `sub` (or changed what their
+    /// tokens say), then waits until a new sign-in is sure to get tokens the record does not
+    /// cover.
+    pub async fn sessions_ended(&self, sub: &str) -> Result<(), ApiError> {
+        let end = SessionEnd::after(self.clock.now());
+        let key = RevocationKey::user(&self.issuer, sub);
+        let written = self.write(&Revocation::new(&key, end.revoked_at())).await;
+        let answer_at = Duration::from_secs(end.answer_at());
+        if let Some(wait) = answer_at.checked_sub(self.clock.now()) {
+            self.clock.sleep(wait).await;
+        }
+        written
+    }
+
+    /// Records that every token of the session `origin_jti` is revoked, whatever its age.
     pub async fn revoke_session(&self, origin_jti: &str) -> Result<(), ApiError> {
-        self.write(RevocationKey::session(&self.issuer, origin_jti)).await
+        let key = RevocationKey::session(&self.issuer, origin_jti);
+        self.write(&Revocation::new(&key, self.clock.now().as_secs())).await
     }
 
-    async fn write(&self, key: RevocationKey) -> Result<(), ApiError> {
-        let record = self.policy.record(&key, now());
+    async fn write(&self, record: &Revocation) -> Result<(), ApiError> {
         self.store
-            .write(&record)
+            .write(record)
             .await
             .map_err(|e| ApiError::RevocationUnavailable { cause: e.to_string() })
     }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -114,6 +114,7 @@ pub(crate) fn routed(
         groups: groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
         roles: groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
         token_use: "access".to_owned(),
+        issuer: ISSUER.to_owned(),
         ..Default::default()
     };
     context.authorizer.fields = caller.to_fields();
@@ -127,18 +128,66 @@ pub(crate) fn routed(
         )
 }
 
-/// The in-memory revocation store and a revoker over it, for the pool of [`api`].
+/// `request` with the context the authorizer writes for the caller `sub` of session
+/// `origin_jti`, of this pool.
+pub(crate) fn with_caller(request: Request, sub: &str, origin_jti: &str) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    use lambda_http::request::RequestContext;
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.authorizer.fields = auth_contract::AuthorizerContext {
+        sub: sub.into(),
+        username: "ada".into(),
+        origin_jti: origin_jti.into(),
+        issuer: ISSUER.into(),
+        ..Default::default()
+    }
+    .to_fields();
+    request.with_request_context(RequestContext::ApiGatewayV1(context))
+}
+
+/// The in-memory revocation store and a revoker over it, for the pool of [`api`], on a
+/// [`TestClock`].
 pub(crate) fn memory_revoker() -> (std::sync::Arc<auth_contract::revocation::MemoryStore>, crate::Revoker) {
-    let store = std::sync::Arc::new(auth_contract::revocation::MemoryStore::new());
-    let revoker = crate::Revoker::new(
-        store.clone(),
-        ISSUER,
-        auth_contract::revocation::RevocationPolicy {
-            token_validity_seconds: 3600,
-            leeway_seconds: 5,
-        },
-    );
+    let (store, revoker, _) = memory_revoker_with_clock();
     (store, revoker)
+}
+
+/// [`memory_revoker`] and its clock.
+pub(crate) fn memory_revoker_with_clock() -> (
+    std::sync::Arc<auth_contract::revocation::MemoryStore>,
+    crate::Revoker,
+    std::sync::Arc<TestClock>,
+) {
+    let store = std::sync::Arc::new(auth_contract::revocation::MemoryStore::new());
+    let clock = std::sync::Arc::new(TestClock::at(START));
+    let revoker = crate::Revoker::new(store.clone(), ISSUER).with_clock(clock.clone());
+    (store, revoker, clock)
+}
+
+/// When a [`TestClock`] of [`memory_revoker`] starts: 0.4 s into a second.
+pub(crate) const START: std::time::Duration = std::time::Duration::from_millis(1_800_000_000_400);
+
+/// A clock that moves only when the code under test sleeps (or a test advances it), so the
+/// revoker's waits take no time and can be asserted.
+#[derive(Debug)]
+pub(crate) struct TestClock(std::sync::Mutex<std::time::Duration>);
+
+impl TestClock {
+    pub(crate) fn at(start: std::time::Duration) -> Self {
+        Self(std::sync::Mutex::new(start))
+    }
+}
+
+impl crate::revocations::Clock for TestClock {
+    fn now(&self) -> std::time::Duration {
+        *self.0.lock().unwrap()
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> auth_contract::revocation::BoxFuture<'_, ()> {
+        *self.0.lock().unwrap() += duration;
+        Box::pin(async {})
+    }
 }
 
 /// The issuer of [`POOL_ID`].

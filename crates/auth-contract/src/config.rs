@@ -26,6 +26,9 @@ pub enum ConfigError {
 pub struct PoolLocation {
     /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`, or `COGNITO_ISSUER`.
     pub issuer: String,
+    /// Always `https://cognito-idp.<region>.amazonaws.com/<pool id>`: the name revocation
+    /// records and the authorizer context give the pool.
+    pub canonical_issuer: String,
     /// `<issuer>/.well-known/jwks.json`, or `COGNITO_JWKS_URL`.
     pub jwks_url: String,
 }
@@ -39,6 +42,11 @@ impl PoolLocation {
             name: "COGNITO_USER_POOL_ID",
             reason,
         })?;
+        let region = match region_of(pool_id) {
+            Some(region) => region.to_owned(),
+            None => env.required("AWS_REGION")?,
+        };
+        let canonical_issuer = Self::derived_issuer(&region, pool_id);
         let issuer = match env.optional("COGNITO_ISSUER") {
             Some(issuer) => check_http_url(&issuer)
                 .map(|()| issuer)
@@ -46,13 +54,7 @@ impl PoolLocation {
                     name: "COGNITO_ISSUER",
                     reason,
                 })?,
-            None => {
-                let region = match region_of(pool_id) {
-                    Some(region) => region.to_owned(),
-                    None => env.required("AWS_REGION")?,
-                };
-                Self::derived_issuer(&region, pool_id)
-            }
+            None => canonical_issuer.clone(),
         };
         let jwks_url = match env.optional("COGNITO_JWKS_URL") {
             Some(url) => check_http_url(&url)
@@ -63,7 +65,11 @@ impl PoolLocation {
                 })?,
             None => format!("{issuer}/.well-known/jwks.json"),
         };
-        Ok(Self { issuer, jwks_url })
+        Ok(Self {
+            issuer,
+            canonical_issuer,
+            jwks_url,
+        })
     }
 
     /// The issuer Cognito gives the pool's tokens.

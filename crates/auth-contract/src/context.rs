@@ -5,7 +5,9 @@
 //! API Gateway only carries flat strings, numbers and booleans, so lists travel joined: groups,
 //! roles and teams with commas, scopes with spaces (as in the `scope` claim). These keys and
 //! formats are a contract with users' own functions; they are documented in the README.
-//! `originJti` names the token's sign-in session (logout of one session uses it).
+//! `originJti` names the token's sign-in session (logout of one session uses it); `issuer` is
+//! the pool's canonical issuer, `authTime` the token's `auth_time` (Unix seconds, the sign-in
+//! the token descends from) and `principalType` who the caller is (`user`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,10 +35,52 @@ pub mod keys {
     pub const CLIENT_ID: &str = "clientId";
     /// The token's `origin_jti`: its sign-in session (empty without one).
     pub const ORIGIN_JTI: &str = "originJti";
+    /// The pool's canonical issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`).
+    pub const ISSUER: &str = "issuer";
+    /// The token's `auth_time`, Unix seconds as decimal digits (empty without one).
+    pub const AUTH_TIME: &str = "authTime";
+    /// Who the caller is: `user`.
+    pub const PRINCIPAL_TYPE: &str = "principalType";
     /// Every key, in the order they are written.
-    pub const ALL: [&str; 9] = [
-        CLIENT_ID, GROUPS, ORIGIN_JTI, ROLE, SCOPE, SUB, TEAM, TOKEN_USE, USERNAME,
+    pub const ALL: [&str; 12] = [
+        AUTH_TIME,
+        CLIENT_ID,
+        GROUPS,
+        ISSUER,
+        ORIGIN_JTI,
+        PRINCIPAL_TYPE,
+        ROLE,
+        SCOPE,
+        SUB,
+        TEAM,
+        TOKEN_USE,
+        USERNAME,
     ];
+}
+
+/// Who a caller is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PrincipalType {
+    /// A person signed in to the pool.
+    #[default]
+    User,
+}
+
+impl PrincipalType {
+    /// The context's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "user",
+        }
+    }
+
+    /// Reads the context's spelling; an empty value (a context without the key) is a user.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "user" | "" => Some(PrincipalType::User),
+            _ => None,
+        }
+    }
 }
 
 /// Who is calling, as the authorizer established it from a verified token.
@@ -61,12 +105,20 @@ pub struct AuthorizerContext {
     /// The token's `origin_jti`, the same for every token of one sign-in session (empty when
     /// the app client has token revocation off).
     pub origin_jti: String,
+    /// The pool's canonical issuer, whatever form the token's `iss` had.
+    pub issuer: String,
+    /// The token's `auth_time`: when the user last signed in with a credential (a refresh
+    /// keeps it).
+    pub auth_time: Option<u64>,
+    /// Who the caller is.
+    pub principal_type: PrincipalType,
 }
 
 impl AuthorizerContext {
     /// Reads a context back from the request context's authorizer map. `None` without a
-    /// `sub`: no authorizer ran, or not this one. A value that is not a string is read as its
-    /// JSON text, and a key that is absent as empty.
+    /// `sub` (no authorizer ran, or not this one) or with a principal type this version does
+    /// not know. A value that is not a string is read as its JSON text, and a key that is
+    /// absent as empty; an `authTime` that is not a number as none.
     pub fn from_fields(fields: &HashMap<String, Value>) -> Option<Self> {
         let text = |k: &str| match fields.get(k) {
             Some(Value::String(s)) => s.clone(),
@@ -88,6 +140,9 @@ impl AuthorizerContext {
             token_use: text(keys::TOKEN_USE),
             client_id: text(keys::CLIENT_ID),
             origin_jti: text(keys::ORIGIN_JTI),
+            issuer: text(keys::ISSUER),
+            auth_time: text(keys::AUTH_TIME).parse().ok(),
+            principal_type: PrincipalType::parse(&text(keys::PRINCIPAL_TYPE))?,
         })
     }
 
@@ -114,9 +169,12 @@ fn split_list(joined: &str, separator: char) -> Vec<String> {
 impl Serialize for AuthorizerContext {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut m = serializer.serialize_map(Some(keys::ALL.len()))?;
+        m.serialize_entry(keys::AUTH_TIME, &Seconds(self.auth_time))?;
         m.serialize_entry(keys::CLIENT_ID, &self.client_id)?;
         m.serialize_entry(keys::GROUPS, &Joined(&self.groups, ","))?;
+        m.serialize_entry(keys::ISSUER, &self.issuer)?;
         m.serialize_entry(keys::ORIGIN_JTI, &self.origin_jti)?;
+        m.serialize_entry(keys::PRINCIPAL_TYPE, self.principal_type.as_str())?;
         m.serialize_entry(keys::ROLE, &Joined(&self.roles, ","))?;
         m.serialize_entry(keys::SCOPE, &Joined(&self.scopes, " "))?;
         m.serialize_entry(keys::SUB, &self.sub)?;
@@ -124,6 +182,18 @@ impl Serialize for AuthorizerContext {
         m.serialize_entry(keys::TOKEN_USE, &self.token_use)?;
         m.serialize_entry(keys::USERNAME, &self.username)?;
         m.end()
+    }
+}
+
+/// Unix seconds written as a string of digits, empty when absent (API Gateway carries strings).
+struct Seconds(Option<u64>);
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(seconds) => serializer.collect_str(&seconds),
+            None => serializer.serialize_str(""),
+        }
     }
 }
 
@@ -168,6 +238,9 @@ mod tests {
             token_use: "access".into(),
             client_id: "c".into(),
             origin_jti: "o-1".into(),
+            issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123".into(),
+            auth_time: Some(1_700_000_000),
+            principal_type: PrincipalType::User,
         }
     }
 
@@ -176,7 +249,9 @@ mod tests {
         assert_eq!(
             serde_json::to_value(alice()).unwrap(),
             json!({"sub": "u-1", "username": "alice", "groups": "admin,staff", "role": "admin,staff",
-                   "team": "blue", "scope": "a b", "tokenUse": "access", "clientId": "c", "originJti": "o-1"})
+                   "team": "blue", "scope": "a b", "tokenUse": "access", "clientId": "c", "originJti": "o-1",
+                   "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+                   "authTime": "1700000000", "principalType": "user"})
         );
         let empty = AuthorizerContext {
             sub: "u".into(),
@@ -184,7 +259,12 @@ mod tests {
         };
         let written = serde_json::to_value(&empty).unwrap();
         assert_eq!(written["groups"], "");
-        assert_eq!(written.as_object().unwrap().len(), keys::ALL.len());
+        assert_eq!(written["authTime"], "");
+        assert_eq!(
+            written.as_object().unwrap().keys().collect::<Vec<_>>(),
+            keys::ALL.iter().collect::<Vec<_>>(),
+            "every key, in the documented order"
+        );
     }
 
     #[test]
@@ -204,7 +284,22 @@ mod tests {
         assert_eq!(c.teams, ["red"]);
         assert_eq!(c.scopes, ["7"]);
         assert!(c.groups.is_empty());
+        assert_eq!((c.auth_time, c.principal_type), (None, PrincipalType::User));
         let no_sub: HashMap<String, Value> = serde_json::from_value(json!({"username": "x"})).unwrap();
         assert_eq!(AuthorizerContext::from_fields(&no_sub), None, "no sub, no caller");
+        let numbers: HashMap<String, Value> =
+            serde_json::from_value(json!({"sub": "u", "authTime": 1_700_000_000, "principalType": "user"})).unwrap();
+        assert_eq!(
+            AuthorizerContext::from_fields(&numbers).unwrap().auth_time,
+            Some(1_700_000_000),
+            "API Gateway may hand a number back as one"
+        );
+        let unknown: HashMap<String, Value> =
+            serde_json::from_value(json!({"sub": "u", "principalType": "robot"})).unwrap();
+        assert_eq!(
+            AuthorizerContext::from_fields(&unknown),
+            None,
+            "a caller of an unknown kind is no caller"
+        );
     }
 }

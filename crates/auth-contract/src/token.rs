@@ -213,6 +213,8 @@ pub struct Claims<'a> {
     pub nbf: Option<u64>,
     /// `iat`, Unix seconds.
     pub iat: Option<u64>,
+    /// `auth_time`, Unix seconds: when the user last presented a credential.
+    pub auth_time: Option<u64>,
     /// `cognito:groups`.
     pub groups: Option<StrList<'a>>,
     /// The extra claims asked for, in the order asked ([`ClaimNames::extra`]).
@@ -289,6 +291,7 @@ impl<'de> Visitor<'de> for ClaimNames<'_> {
                 "exp" => once(&mut c.exp, map.next_value()?, k)?,
                 "nbf" => once(&mut c.nbf, map.next_value()?, k)?,
                 "iat" => once(&mut c.iat, map.next_value()?, k)?,
+                "auth_time" => once(&mut c.auth_time, map.next_value()?, k)?,
                 _ => {
                     let is_groups = k == GROUPS_CLAIM;
                     let extra = self
@@ -388,10 +391,10 @@ mod tests {
 
     #[test]
     fn claims_are_read_and_duplicates_rejected() {
-        let json = br#"{"sub":"u","iss":"i","exp":10,"cognito:groups":["a","b"],"custom:team":"t1, t2","scope":"x y","origin_jti":"o","other":{"n":[1]}}"#;
+        let json = br#"{"sub":"u","iss":"i","exp":10,"cognito:groups":["a","b"],"custom:team":"t1, t2","scope":"x y","origin_jti":"o","auth_time":7,"other":{"n":[1]}}"#;
         let c = parse_claims(json, NAMES).unwrap();
         assert_eq!(c.sub.unwrap().as_str(), "u");
-        assert_eq!(c.exp, Some(10));
+        assert_eq!((c.exp, c.auth_time), (Some(10), Some(7)));
         assert_eq!(c.origin_jti.unwrap().as_str(), "o");
         assert_eq!(c.groups.as_ref().unwrap().to_vec(), ["a", "b"]);
         let team = c.extra[0].as_ref().unwrap();
@@ -405,6 +408,8 @@ mod tests {
             br#"{"exp":"10"}"#,
             br#"{"exp":1.5}"#,
             br#"{"exp":-1}"#,
+            br#"{"auth_time":1,"auth_time":2}"#,
+            br#"{"auth_time":"1"}"#,
             br#"{"cognito:groups":[1]}"#,
             br#"{"cognito:groups":["a"],"cognito:groups":["b"]}"#,
             br#"{"custom:team":"a","custom:team":"b"}"#,

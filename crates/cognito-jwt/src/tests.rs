@@ -36,6 +36,7 @@ async fn valid_access_token_verifies_and_exposes_its_claims() {
     assert_eq!(&*t.client_id, CLIENT);
     assert_eq!(t.token_use, TokenUse::Access);
     assert_eq!(&*t.issuer, ISSUER);
+    assert_eq!((t.pool, t.auth_time), (0, Some(NOW - 60)));
     assert_eq!(t.expires_at, NOW + 3600);
     assert_eq!(t.groups, ["admin", "staff"]);
     assert_eq!(t.scopes, ["aws.cognito.signin.user.admin", "reports/read"]);
@@ -200,6 +201,7 @@ async fn issuer_pool_client_and_token_use_are_enforced() {
     let mut c = config();
     c.pools.push(PoolConfig {
         issuer: OTHER_ISSUER.into(),
+        canonical_issuer: OTHER_ISSUER.into(),
         jwks_url: OTHER_JWKS_URL.into(),
         client_ids: vec![OTHER_CLIENT.into()],
     });
@@ -213,10 +215,11 @@ async fn issuer_pool_client_and_token_use_are_enforced() {
         "client_id",
         json!(OTHER_CLIENT),
     );
-    assert!(
-        v.verify_at(&mint(key(1), &other), NOW).await.is_ok(),
-        "second pool with its own key"
-    );
+    let second = v
+        .verify_at(&mint(key(1), &other), NOW)
+        .await
+        .expect("second pool with its own key");
+    assert_eq!((&*second.issuer, second.pool), (OTHER_ISSUER, 1));
     assert!(v.verify_at(&mint(key(0), &access_claims()), NOW).await.is_ok());
 
     let cases: Vec<(Value, &TestKey, VerifyError)> = vec![
@@ -762,4 +765,17 @@ proptest! {
         // The last character of a base64url part carries spare bits; strict decoding rejects them.
         prop_assert!(rt.block_on(v.verify_at(&mutated, NOW)).is_err(), "{}", mutated);
     }
+}
+
+#[tokio::test]
+async fn a_token_names_its_pool_by_the_canonical_issuer_whatever_its_iss() {
+    // An emulator (or a newer issuer form) puts another `iss` in the pool's tokens.
+    let local = "http://127.0.0.1:5000/eu-west-1_TestPool";
+    let mut c = config();
+    c.pools[0].issuer = local.into();
+    let v = verifier_with(c, FakeFetcher::serving(JWKS_URL, jwks_of(&[key(0)])));
+    v.hydrate().await.unwrap();
+    let token = mint(key(0), &with(access_claims(), "iss", json!(local)));
+    let t = v.verify_at(&token, NOW).await.unwrap();
+    assert_eq!(&*t.issuer, ISSUER, "the canonical issuer, not the token's `iss`");
 }

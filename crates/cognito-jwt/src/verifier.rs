@@ -20,6 +20,9 @@ use crate::{TokenUse, VerifyError};
 pub struct PoolConfig {
     /// The `iss` of the pool's tokens.
     pub issuer: String,
+    /// The pool's canonical issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`): what
+    /// names the pool in revocation records and in the authorizer context, whatever `iss` says.
+    pub canonical_issuer: String,
     /// Where the pool's keys are.
     pub jwks_url: String,
     /// The app clients whose tokens are accepted.
@@ -50,6 +53,7 @@ impl VerifierConfig {
         Self {
             pools: vec![PoolConfig {
                 issuer: issuer.to_owned(),
+                canonical_issuer: issuer.to_owned(),
                 jwks_url: jwks_url.to_owned(),
                 client_ids: client_ids.iter().map(|c| (*c).to_owned()).collect(),
             }],
@@ -74,12 +78,16 @@ pub struct VerifiedToken {
     /// `client_id` (access token) or the accepted `aud` (id token). Shared with the
     /// configuration: a verification allocates only what is specific to the caller.
     pub client_id: Arc<str>,
-    /// The pool's issuer.
+    /// The pool's canonical issuer ([`PoolConfig::canonical_issuer`]).
     pub issuer: Arc<str>,
+    /// Which of the configured pools issued it (0: the first, the primary pool).
+    pub pool: usize,
     /// `exp`, Unix seconds.
     pub expires_at: u64,
     /// `iat`, Unix seconds, when present.
     pub issued_at: Option<u64>,
+    /// `auth_time`, Unix seconds, when present: the sign-in the token descends from.
+    pub auth_time: Option<u64>,
     /// `origin_jti`: the same for every token of one sign-in session, across refreshes.
     pub origin_jti: Option<String>,
     /// `cognito:groups`.
@@ -93,6 +101,7 @@ pub struct VerifiedToken {
 
 struct Pool {
     issuer: Arc<str>,
+    canonical_issuer: Arc<str>,
     client_ids: Vec<Arc<str>>,
 }
 
@@ -133,6 +142,7 @@ impl Verifier {
                 .into_iter()
                 .map(|p| Pool {
                     issuer: p.issuer.into(),
+                    canonical_issuer: p.canonical_issuer.into(),
                     client_ids: p.client_ids.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
@@ -268,9 +278,11 @@ impl Verifier {
             .map(|u| u.as_str().to_owned()),
             token_use: self.token_use,
             client_id: Arc::clone(client_id),
-            issuer: Arc::clone(&pool.issuer),
+            issuer: Arc::clone(&pool.canonical_issuer),
+            pool: pool_index,
             expires_at: exp,
             issued_at: claims.iat,
+            auth_time: claims.auth_time,
             origin_jti: claims.origin_jti.as_ref().map(|j| j.as_str().to_owned()),
             groups: list(claims.groups.as_ref()),
             scopes: claims

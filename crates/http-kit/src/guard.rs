@@ -39,6 +39,18 @@ pub fn require_roles(caller: &AuthorizerContext, roles: &[&str]) -> Result<(), A
     ))
 }
 
+/// Passes if the caller's token came from the pool whose canonical issuer is `issuer`: roles
+/// and groups are a pool's own, and another pool's `admin` is nobody here.
+pub fn require_pool(caller: &AuthorizerContext, issuer: &str) -> Result<(), ApiError> {
+    if caller.issuer == issuer {
+        return Ok(());
+    }
+    Err(forbidden(
+        ROLE_CHECK,
+        "Requires a user of this service's own pool.".to_owned(),
+    ))
+}
+
 /// Passes if the caller belongs to any of `teams` (the team claim, `custom:team` by default).
 pub fn require_teams(caller: &AuthorizerContext, teams: &[&str]) -> Result<(), ApiError> {
     if teams.iter().any(|t| caller.teams.iter().any(|c| c == t)) {

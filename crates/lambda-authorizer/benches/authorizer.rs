@@ -172,6 +172,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 fn pool() -> PoolConfig {
     PoolConfig {
         issuer: ISSUER.into(),
+        canonical_issuer: ISSUER.into(),
         jwks_url: JWKS_URL.into(),
         client_ids: vec![CLIENT.into()],
     }

@@ -216,9 +216,14 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
             .list("COGNITO_CLIENT_ID")
             .filter(|l| !l.is_empty())
             .ok_or(ConfigError::Missing("COGNITO_CLIENT_ID"))?;
-        let PoolLocation { issuer, jwks_url } = PoolLocation::from_env(env, &pool_id)?;
+        let PoolLocation {
+            issuer,
+            canonical_issuer,
+            jwks_url,
+        } = PoolLocation::from_env(env, &pool_id)?;
         pools.push(PoolConfig {
             issuer,
+            canonical_issuer,
             jwks_url,
             client_ids,
         });
@@ -232,15 +237,14 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
             if client_ids.is_empty() {
                 return Err(at("clientIds is empty".into()));
             }
+            let region = p
+                .region
+                .or_else(|| region_of(&p.user_pool_id).map(str::to_owned))
+                .ok_or_else(|| at("no region: give `region` or a region-prefixed userPoolId".into()))?;
+            let canonical_issuer = PoolLocation::derived_issuer(&region, &p.user_pool_id);
             let issuer = match p.issuer {
                 Some(i) => check_http_url(&i).map(|()| i).map_err(at)?,
-                None => {
-                    let region = p
-                        .region
-                        .or_else(|| region_of(&p.user_pool_id).map(str::to_owned))
-                        .ok_or_else(|| at("no region: give `region` or a region-prefixed userPoolId".into()))?;
-                    PoolLocation::derived_issuer(&region, &p.user_pool_id)
-                }
+                None => canonical_issuer.clone(),
             };
             let jwks_url = match p.jwks_url {
                 Some(u) => check_http_url(&u).map(|()| u).map_err(at)?,
@@ -248,6 +252,7 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
             };
             pools.push(PoolConfig {
                 issuer,
+                canonical_issuer,
                 jwks_url,
                 client_ids,
             });

@@ -123,16 +123,12 @@ impl RevocationCheck {
 mod tests {
     use std::sync::Arc;
 
-    use auth_contract::revocation::{MemoryStore, RevocationPolicy};
+    use auth_contract::revocation::MemoryStore;
     use cognito_jwt::TokenUse;
 
     use super::*;
 
     const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
-    const POLICY: RevocationPolicy = RevocationPolicy {
-        token_validity_seconds: 3600,
-        leeway_seconds: 5,
-    };
 
     fn token(sub: &str, origin_jti: Option<&str>, iat: u64) -> VerifiedToken {
         VerifiedToken {
@@ -141,8 +137,10 @@ mod tests {
             token_use: TokenUse::Access,
             client_id: "c".into(),
             issuer: ISSUER.into(),
+            pool: 0,
             expires_at: iat + 3600,
             issued_at: Some(iat),
+            auth_time: Some(iat),
             origin_jti: origin_jti.map(str::to_owned),
             groups: Vec::new(),
             scopes: Vec::new(),
@@ -158,11 +156,11 @@ mod tests {
     async fn user_and_session_records_refuse_their_tokens_only() {
         let store = Arc::new(MemoryStore::new());
         store
-            .write(&POLICY.record(&RevocationKey::user(ISSUER, "u1"), 1_000))
+            .write(&Revocation::new(&RevocationKey::user(ISSUER, "u1"), 1_000))
             .await
             .unwrap();
         store
-            .write(&POLICY.record(&RevocationKey::session(ISSUER, "s-old"), 1_000))
+            .write(&Revocation::new(&RevocationKey::session(ISSUER, "s-old"), 1_000))
             .await
             .unwrap();
         let c = check(&store, RevocationSettings::default());
@@ -193,11 +191,20 @@ mod tests {
     async fn expired_records_are_ignored() {
         let store = Arc::new(MemoryStore::new());
         store
-            .write(&POLICY.record(&RevocationKey::user(ISSUER, "u1"), 1_000))
+            .write(&Revocation::new(&RevocationKey::user(ISSUER, "u1"), 1_000))
             .await
             .unwrap();
         let c = check(&store, RevocationSettings::default());
-        assert_eq!(c.check(&token("u1", None, 900), 1_000 + 3605).await, Ok(Verdict::Valid));
+        assert_eq!(
+            c.check(&token("u1", None, 900), 1_000 + 86_400 + 300 - 1).await,
+            Ok(Verdict::Revoked),
+            "a record outlives every token it covers"
+        );
+        let fresh = check(&store, RevocationSettings::default());
+        assert_eq!(
+            fresh.check(&token("u1", None, 900), 1_000 + 86_400 + 300).await,
+            Ok(Verdict::Valid)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -209,7 +216,7 @@ mod tests {
         assert_eq!(c.check(&t, 1_001).await, Ok(Verdict::Valid));
         assert_eq!(store.reads(), 1, "one read for both keys, then the cache");
         store
-            .write(&POLICY.record(&RevocationKey::user(ISSUER, "u1"), 1_002))
+            .write(&Revocation::new(&RevocationKey::user(ISSUER, "u1"), 1_002))
             .await
             .unwrap();
         tokio::time::advance(Duration::from_millis(4_900)).await;

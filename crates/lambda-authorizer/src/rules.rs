@@ -33,6 +33,7 @@
 use std::fmt;
 
 use auth_contract::AuthorizerContext;
+use auth_contract::context::PrincipalType;
 use auth_contract::token::GROUPS_CLAIM;
 use cognito_jwt::VerifiedToken;
 use serde::Deserialize;
@@ -448,23 +449,30 @@ impl Rules {
 
     /// What a verified token says about its caller, under these rules' claim names: the
     /// context the authorizer hands on, and what [`Self::decide`] judges. The verifier must
-    /// have read [`Self::extra_claims`].
+    /// have read [`Self::extra_claims`]. Groups, roles and teams are read from the primary
+    /// pool's tokens only (the first configured): another pool's `admin` group is another
+    /// pool's business, and never passes a rule of this one.
     pub fn context(&self, token: &VerifiedToken) -> AuthorizerContext {
         let [teams, roles, ..] = &token.extra_claims;
+        let primary = token.pool == 0;
+        let membership = |list: &Vec<String>| if primary { list.clone() } else { Vec::new() };
         AuthorizerContext {
             sub: token.sub.clone(),
             username: token.username.clone().unwrap_or_default(),
-            groups: token.groups.clone(),
+            groups: membership(&token.groups),
             roles: if self.role_claim == GROUPS_CLAIM {
-                token.groups.clone()
+                membership(&token.groups)
             } else {
-                roles.clone()
+                membership(roles)
             },
-            teams: teams.clone(),
+            teams: membership(teams),
             scopes: token.scopes.clone(),
             token_use: token.token_use.as_str().to_owned(),
             client_id: token.client_id.to_string(),
             origin_jti: token.origin_jti.clone().unwrap_or_default(),
+            issuer: token.issuer.to_string(),
+            auth_time: token.auth_time,
+            principal_type: PrincipalType::User,
         }
     }
 }
@@ -613,8 +621,10 @@ mod tests {
             token_use: cognito_jwt::TokenUse::Access,
             client_id: "c".into(),
             issuer: "i".into(),
+            pool: 0,
             expires_at: 10,
             issued_at: Some(1),
+            auth_time: Some(1),
             origin_jti: None,
             groups: owned(groups),
             scopes: vec!["s".into()],
@@ -636,6 +646,10 @@ mod tests {
             (c.sub.as_str(), c.username.as_str(), c.token_use.as_str()),
             ("u-1", "ada", "access")
         );
+        assert_eq!(
+            (c.issuer.as_str(), c.auth_time, c.principal_type),
+            ("i", Some(1), auth_contract::context::PrincipalType::User)
+        );
 
         let custom = Rules::from_json(
             r#"{"roleClaim":"custom:role","teamClaim":"custom:squad","routes":[{"route":"GET /a","allow":"authenticated"}]}"#,
@@ -646,6 +660,33 @@ mod tests {
         assert_eq!(c.groups, ["admin"]);
         assert_eq!(c.roles, ["editor", "viewer"], "roles no longer follow the groups");
         assert_eq!(c.teams, ["red"]);
+    }
+
+    #[test]
+    fn another_pools_groups_roles_and_teams_never_pass_a_rule() {
+        let rules = Rules::from_json(
+            r#"{"routes":[{"route":"GET /admin","groups":["admin"]},{"route":"GET /team","teams":["blue"]},{"route":"GET /me","allow":"authenticated"}]}"#,
+        )
+        .unwrap();
+        let primary = verified(&["admin"], [&["blue"], &[]]);
+        let secondary = VerifiedToken {
+            pool: 1,
+            ..primary.clone()
+        };
+        let c = rules.context(&secondary);
+        assert!(c.groups.is_empty() && c.roles.is_empty() && c.teams.is_empty(), "{c:?}");
+        assert_eq!(c.scopes, ["s"], "scopes are the token's, whichever pool");
+        for path in ["/admin", "/team"] {
+            assert_eq!(
+                rules.decide(&rules.context(&primary), Verb::Get, path),
+                RouteDecision::Permitted
+            );
+            assert!(
+                matches!(rules.decide(&c, Verb::Get, path), RouteDecision::NotPermitted { .. }),
+                "{path}"
+            );
+        }
+        assert_eq!(rules.decide(&c, Verb::Get, "/me"), RouteDecision::Permitted);
     }
 
     #[test]

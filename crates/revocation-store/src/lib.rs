@@ -1,6 +1,7 @@
 //! The revocation records on Amazon DynamoDB: [`DynamoStore`] implements [`RevocationStore`]
 //! with one `BatchGetItem` (strongly consistent, so a logout counts at once) for the
-//! authorizer's read and one `PutItem` per revocation.
+//! authorizer's read and one conditional `PutItem` per revocation (a record never replaces one
+//! with a later second: two writers racing on one user leave the later record).
 //!
 //! Two calls on one table do not need the AWS SDK: each is a JSON POST signed with SigV4 by
 //! `aws-sigv4` (the SDK's own signer) over a kept-alive HTTPS connection. Measured in the
@@ -16,13 +17,12 @@
 //!
 //! ```no_run
 //! use auth_contract::config::Env;
-//! use auth_contract::revocation::{RevocationKey, RevocationPolicy, RevocationStore};
+//! use auth_contract::revocation::{Revocation, RevocationKey, RevocationStore};
 //! use revocation_store::DynamoStore;
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = DynamoStore::from_env(&Env::process(), "auth-revocations")?;
-//! let policy = RevocationPolicy { token_validity_seconds: 3600, leeway_seconds: 5 };
 //! let key = RevocationKey::user("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123", "u-1");
-//! store.write(&policy.record(&key, 1_900_000_000)).await?;
+//! store.write(&Revocation::new(&key, 1_900_000_000)).await?;
 //! # Ok(()) }
 //! ```
 
@@ -133,7 +133,12 @@ impl DynamoStore {
 
     /// One DynamoDB JSON call: `target` is the operation (`BatchGetItem`).
     async fn call(&self, target: &str, body: &Value) -> Result<Value, StoreError> {
-        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| StoreError::Unavailable(e.to_string()))?);
+        self.exchange(target, body).await.map_err(CallError::into_store_error)
+    }
+
+    /// One call, with DynamoDB's error type kept for the caller to judge.
+    async fn exchange(&self, target: &str, body: &Value) -> Result<Value, CallError> {
+        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| CallError::Other(e.to_string()))?);
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(format!("{}/", self.connection.endpoint))
@@ -141,19 +146,19 @@ impl DynamoStore {
             .header(CONTENT_TYPE, "application/x-amz-json-1.0")
             .header("x-amz-target", format!("DynamoDB_20120810.{target}"))
             .body(Full::new(body.clone()))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        sign_request(&mut request, &body, &self.connection, SERVICE, SystemTime::now())?;
+            .map_err(|e| CallError::Other(e.to_string()))?;
+        sign_request(&mut request, &body, &self.connection, SERVICE, SystemTime::now()).map_err(CallError::Signing)?;
         let exchange = async {
             let response = self
                 .http
                 .request(request)
                 .await
-                .map_err(|e| StoreError::Unavailable(format!("DynamoDB {target}: {e}")))?;
+                .map_err(|e| CallError::Other(format!("DynamoDB {target}: {e}")))?;
             let status = response.status();
             let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|e| StoreError::Unavailable(format!("DynamoDB {target}: {e}")))?
+                .map_err(|e| CallError::Other(format!("DynamoDB {target}: {e}")))?
                 .to_bytes();
             if status != StatusCode::OK {
                 let kind = serde_json::from_slice::<Value>(&bytes)
@@ -161,16 +166,36 @@ impl DynamoStore {
                     .and_then(|v| v.get("__type").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
                 let kind = kind.rsplit('#').next().unwrap_or_default().to_owned();
-                return Err(StoreError::Unavailable(format!(
-                    "DynamoDB {target}: HTTP {status} {kind}"
-                )));
+                return Err(CallError::Refused {
+                    detail: format!("DynamoDB {target}: HTTP {status} {kind}"),
+                    kind,
+                });
             }
             serde_json::from_slice(&bytes)
-                .map_err(|_| StoreError::Unavailable(format!("DynamoDB {target}: an answer that is not JSON")))
+                .map_err(|_| CallError::Other(format!("DynamoDB {target}: an answer that is not JSON")))
         };
         tokio::time::timeout(CALL_TIMEOUT, exchange)
             .await
-            .map_err(|_| StoreError::Unavailable(format!("DynamoDB {target}: no answer within {CALL_TIMEOUT:?}")))?
+            .map_err(|_| CallError::Other(format!("DynamoDB {target}: no answer within {CALL_TIMEOUT:?}")))?
+    }
+}
+
+/// How one call failed.
+enum CallError {
+    /// DynamoDB answered an error, of this type (`ConditionalCheckFailedException`...).
+    Refused { kind: String, detail: String },
+    /// The request could not be signed.
+    Signing(StoreError),
+    /// No usable answer.
+    Other(String),
+}
+
+impl CallError {
+    fn into_store_error(self) -> StoreError {
+        match self {
+            CallError::Refused { detail, .. } | CallError::Other(detail) => StoreError::Unavailable(detail),
+            CallError::Signing(error) => error,
+        }
     }
 }
 
@@ -263,11 +288,23 @@ impl RevocationStore for DynamoStore {
                     KEY: { "S": record.key },
                     REVOKED_AT: { "N": record.revoked_at.to_string() },
                     EXPIRES_AT: { "N": record.expires_at.to_string() },
-                }
+                },
+                // Never replace a later record: of two writers racing, the later second stands.
+                "ConditionExpression": "attribute_not_exists(#k) OR #r < :r",
+                "ExpressionAttributeNames": { "#k": KEY, "#r": REVOKED_AT },
+                "ExpressionAttributeValues": { ":r": { "N": record.revoked_at.to_string() } },
             });
-            self.call("PutItem", &body).await?;
-            tracing::info!(key = %record.key, revoked_at = record.revoked_at, "revocation written");
-            Ok(())
+            match self.exchange("PutItem", &body).await {
+                Ok(_) => {
+                    tracing::info!(key = %record.key, revoked_at = record.revoked_at, "revocation written");
+                    Ok(())
+                }
+                Err(CallError::Refused { kind, .. }) if kind == "ConditionalCheckFailedException" => {
+                    tracing::info!(key = %record.key, revoked_at = record.revoked_at, "a later revocation already stands");
+                    Ok(())
+                }
+                Err(error) => Err(error.into_store_error()),
+            }
         })
     }
 }

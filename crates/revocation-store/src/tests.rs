@@ -181,8 +181,38 @@ async fn a_write_is_one_put_item() {
     );
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
-        json!({"TableName": "revocations", "Item": {"pk": {"S": "iss#user#u1"}, "revokedAt": {"N": "100"}, "expiresAt": {"N": "3805"}}})
+        json!({"TableName": "revocations", "Item": {"pk": {"S": "iss#user#u1"}, "revokedAt": {"N": "100"}, "expiresAt": {"N": "3805"}},
+               "ConditionExpression": "attribute_not_exists(#k) OR #r < :r",
+               "ExpressionAttributeNames": {"#k": "pk", "#r": "revokedAt"},
+               "ExpressionAttributeValues": {":r": {"N": "100"}}})
     );
+}
+
+#[tokio::test]
+async fn a_write_that_finds_a_later_record_keeps_it_and_other_refusals_fail() {
+    let later_record_stands = json!({"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "message": "The conditional request failed"});
+    let throttled = json!({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"});
+    let (endpoint, seen) = double(vec![
+        ("400 Bad Request", later_record_stands.to_string()),
+        ("400 Bad Request", throttled.to_string()),
+    ])
+    .await;
+    let record = Revocation {
+        key: "iss#user#u1".into(),
+        revoked_at: 100,
+        expires_at: 3805,
+    };
+    let store = store(&endpoint);
+    store
+        .write(&record)
+        .await
+        .expect("a later record standing is a success");
+    let err = store.write(&record).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Unavailable(m) if m.contains("ProvisionedThroughputExceededException")),
+        "{err:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
 #[test]

@@ -77,6 +77,10 @@ impl IdentityProvider for EmulatedCognito {
         self.0.requires_username_for_refresh()
     }
 
+    fn pool_issuer(&self) -> String {
+        self.0.pool_issuer()
+    }
+
     async fn resend_confirmation_code(&self, _username: &Username) -> Result<Option<CodeDelivery>, IdpError> {
         Err(IdpError::NotEmulated("ResendConfirmationCode"))
     }

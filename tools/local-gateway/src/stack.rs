@@ -8,7 +8,7 @@ use std::time::Duration;
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
 use account_api::{AccountApi, AttributeAllowList, Revoker, TotpIssuer};
 use auth_contract::config::Env;
-use auth_contract::revocation::{RevocationPolicy, RevocationStore};
+use auth_contract::revocation::RevocationStore;
 use lambda_authorizer::AuthorizerDeps;
 use revocation_store::DynamoStore;
 use tokio::net::TcpListener;
@@ -165,14 +165,7 @@ impl LocalStack {
         let store: Arc<dyn RevocationStore> =
             Arc::new(DynamoStore::new(connection, seed::REVOCATION_TABLE).map_err(LocalStackError::Config)?);
         let issuer = issuer_of(&pool);
-        let revoker = Revoker::new(
-            Arc::clone(&store),
-            &issuer,
-            RevocationPolicy {
-                token_validity_seconds: 3600,
-                leeway_seconds: 5,
-            },
-        );
+        let revoker = Revoker::new(Arc::clone(&store), &issuer);
         let cache = options
             .authorizer_cache
             .unwrap_or(Duration::from_secs(api_definition.authorizer_cache_seconds));
@@ -379,9 +372,5 @@ async fn local_oauth(
 
 /// The emulator signs with the real service's issuer.
 fn issuer_of(pool: &SeededPool) -> String {
-    format!(
-        "https://cognito-idp.{}.amazonaws.com/{}",
-        seed::REGION,
-        pool.user_pool_id
-    )
+    auth_contract::config::PoolLocation::derived_issuer(seed::REGION, &pool.user_pool_id)
 }

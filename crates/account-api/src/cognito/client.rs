@@ -320,6 +320,10 @@ impl IdentityProvider for CognitoIdentityProvider {
         self.settings.client_secret.is_some()
     }
 
+    fn pool_issuer(&self) -> String {
+        auth_contract::config::PoolLocation::derived_issuer(&self.settings.region, &self.settings.user_pool_id)
+    }
+
     #[instrument(skip_all, fields(username = user.username.as_str()))]
     async fn admin_create_user(&self, user: &NewUser) -> Result<AdminUser, IdpError> {
         let mut request = self

@@ -319,6 +319,10 @@ pub trait IdentityProvider: Send + Sync {
     /// Whether the client needs a username on refresh (it has a secret).
     fn requires_username_for_refresh(&self) -> bool;
 
+    /// The pool's canonical issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`): the
+    /// `issuer` the authorizer puts in the context of this pool's callers.
+    fn pool_issuer(&self) -> String;
+
     /// Creates a user (AdminCreateUser).
     fn admin_create_user(&self, user: &NewUser) -> impl Future<Output = Result<AdminUser, IdpError>> + Send;
 

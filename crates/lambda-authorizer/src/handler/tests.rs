@@ -37,6 +37,7 @@ fn config(rules: &str, response: ResponseMode) -> AuthorizerConfig {
     AuthorizerConfig {
         pools: vec![PoolConfig {
             issuer: ISSUER.into(),
+            canonical_issuer: ISSUER.into(),
             jwks_url: JWKS_URL.into(),
             client_ids: vec![CLIENT.into()],
         }],
@@ -178,11 +179,15 @@ async fn token_event_allows_every_permitted_route_and_nothing_else() {
 #[tokio::test]
 async fn context_is_flat_scalars() {
     let d = deps().await;
-    let auth = bearer_for(&live(&["admin", "staff"], "blue", "reports/read openid"));
+    let claims = live(&["admin", "staff"], "blue", "reports/read openid");
+    let auth = bearer_for(&claims);
     let out = handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.unwrap();
     assert_eq!(
         out["context"],
         json!({
+            "issuer": ISSUER,
+            "authTime": claims["auth_time"].as_u64().unwrap().to_string(),
+            "principalType": "user",
             "sub": "6f1c2d3e-0000-4000-8000-000000000001",
             "username": "alice",
             "groups": "admin,staff",
@@ -968,7 +973,7 @@ proptest! {
 
 #[tokio::test]
 async fn revoked_tokens_are_unauthorized_and_an_unreadable_store_is_an_error() {
-    use auth_contract::revocation::{MemoryStore, RevocationKey, RevocationPolicy};
+    use auth_contract::revocation::{MemoryStore, Revocation, RevocationKey};
     let store = Arc::new(MemoryStore::new());
     let d = deps().await.with_revocation(store.clone());
     let claims = live(&["admin"], "", "");
@@ -977,12 +982,8 @@ async fn revoked_tokens_are_unauthorized_and_an_unreadable_store_is_an_error() {
     let auth = bearer_for(&claims);
     assert!(handler(&d, token_event(Some(&auth), "GET", "/auth/me")).await.is_ok());
 
-    let policy = RevocationPolicy {
-        token_validity_seconds: 3600,
-        leeway_seconds: 5,
-    };
     store
-        .write(&policy.record(&RevocationKey::user(ISSUER, &sub), iat))
+        .write(&Revocation::new(&RevocationKey::user(ISSUER, &sub), iat))
         .await
         .unwrap();
     // A fresh deps: the first one remembers its answer for REVOCATION_CACHE_SECONDS.
