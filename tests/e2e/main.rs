@@ -15,4 +15,5 @@ mod lifecycle;
 mod oauth;
 mod revocation;
 mod secret_logs;
+mod sessions;
 mod trigger_events;

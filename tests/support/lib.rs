@@ -59,8 +59,7 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&logs).into_owned()
 }
 
-/// Waits until the next Unix second has begun: a revocation refuses tokens issued in its own
-/// second, so a sign-in that must pass waits for the next one (as the README tells clients to).
+/// Waits until the next Unix second has begun (token times are whole seconds).
 pub async fn next_second() {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -2,6 +2,11 @@
 //! variable.
 
 use auth_contract::config::{ConfigError, Env, PoolLocation, check_http_url};
+
+/// The scopes asked for without `OAUTH_SCOPES`: the OpenID ones, and
+/// `aws.cognito.signin.user.admin`, without which Cognito refuses the token at GlobalSignOut,
+/// GetUser, UpdateUserAttributes, ChangePassword, DeleteUser and the MFA calls.
+pub const DEFAULT_SCOPES: &str = "openid email profile aws.cognito.signin.user.admin";
 use secrecy::SecretString;
 
 /// The OAuth routes' settings.
@@ -21,7 +26,9 @@ pub struct OAuthSettings {
     pub sign_out_url: String,
     /// `OAUTH_APP_REDIRECT_URIS`: the redirect URIs apps that run PKCE themselves may name.
     pub app_redirect_uris: Vec<String>,
-    /// `OAUTH_SCOPES`, space-separated (default `openid email profile`; `openid` required).
+    /// `OAUTH_SCOPES`, space-separated (default `openid email profile
+    /// aws.cognito.signin.user.admin`, so code-flow tokens can sign out and use the account
+    /// routes; `openid` required).
     pub scopes: String,
     /// `OAUTH_COOKIE_SECURE` (default `true`; `false` only for a plain-HTTP loopback callback).
     pub cookie_secure: bool,
@@ -94,7 +101,7 @@ impl OAuthSettings {
         }
         let scopes = env
             .optional("OAUTH_SCOPES")
-            .unwrap_or_else(|| "openid email profile".to_owned());
+            .unwrap_or_else(|| DEFAULT_SCOPES.to_owned());
         let scopes = scopes.split_whitespace().collect::<Vec<_>>().join(" ");
         if !scopes.split(' ').any(|s| s == "openid") {
             return Err(invalid(
@@ -176,7 +183,10 @@ mod tests {
     fn defaults_are_secure() {
         let settings = OAuthSettings::from_env(&with(&[])).unwrap();
         assert!(settings.cookie_secure);
-        assert_eq!(settings.scopes, "openid email profile");
+        assert_eq!(
+            settings.scopes, "openid email profile aws.cognito.signin.user.admin",
+            "code-flow tokens must be able to sign out"
+        );
         assert_eq!(
             settings.pool.issuer,
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"

@@ -184,7 +184,6 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
                 "COGNITO_USER_POOL_ID" => pool.clone(),
                 "COGNITO_CLIENT_ID" => deployment.client_id.clone(),
                 "REVOCATION_TABLE" => deployment.revocation_table.clone(),
-                "TOKEN_VALIDITY_SECONDS" => "3600".to_owned(),
                 "TOKEN_CUSTOMIZATION" => "on".to_owned(),
                 "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
                 "TOTP_ISSUER" => local_gateway::stack::TOTP_ISSUER.to_owned(),

@@ -436,7 +436,11 @@ mod tests {
             ),
             ("ACCESS_DENIED", ApiError::Forbidden(Vec::new()).problem()),
             ("AUTHORIZER_FAILURE", crate::problems::authorization_unavailable()),
-            ("AUTHORIZER_CONFIGURATION_ERROR", ApiError::internal("cause").problem()),
+            // AWS does not say which of the two a failing authorizer gets: the same answer.
+            (
+                "AUTHORIZER_CONFIGURATION_ERROR",
+                crate::problems::authorization_unavailable(),
+            ),
             ("MISSING_AUTHENTICATION_TOKEN", crate::problems::route_not_found()),
             ("THROTTLED", ApiError::TooManyRequests.problem()),
         ];

@@ -135,7 +135,7 @@ async fn authorize_sends_the_browser_to_the_login_page_with_state_and_pkce() {
     assert_eq!(params["response_type"], "code");
     assert_eq!(params["client_id"], CLIENT);
     assert_eq!(params["redirect_uri"], CALLBACK);
-    assert_eq!(params["scope"], "openid email profile");
+    assert_eq!(params["scope"], "openid email profile aws.cognito.signin.user.admin");
     assert_eq!(params["code_challenge_method"], "S256");
     assert!(params["state"].len() >= 32);
 
