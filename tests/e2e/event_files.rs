@@ -53,7 +53,13 @@ fn function_of(file: &str) -> Option<Function> {
 async fn every_account_event_file_gets_its_documented_status() {
     let app = spawn_app().await;
     for (file, expected) in ACCOUNT_EVENTS {
-        let json = std::fs::read_to_string(events_dir().join(file)).expect("event file");
+        let issuer = auth_contract::config::PoolLocation::derived_issuer(
+            local_gateway::seed::REGION,
+            &app.stack.pool.user_pool_id,
+        );
+        let json = std::fs::read_to_string(events_dir().join(file))
+            .expect("event file")
+            .replace("REPLACE_WITH_POOL_ISSUER", &issuer);
         let request = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
         let function = function_of(file).unwrap_or_else(|| panic!("{file}: no such function"));
         let response = app.stack.gateway.call(function, request).await;

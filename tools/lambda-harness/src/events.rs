@@ -16,6 +16,8 @@ use crate::BoxError;
 const ACCESS_PLACEHOLDER: &str = "REPLACE_WITH_ACCESS_TOKEN";
 const REFRESH_PLACEHOLDER: &str = "REPLACE_WITH_REFRESH_TOKEN";
 const SESSION_PLACEHOLDER: &str = "REPLACE_WITH_SESSION_FROM_SIGN_IN";
+/// The `issuer` of an authorizer context: the seeded pool's canonical issuer.
+pub const ISSUER_PLACEHOLDER: &str = "REPLACE_WITH_POOL_ISSUER";
 const TEMPORARY_PASSWORD: &str = "Temporary-Passw0rd1";
 const PASSWORD: &str = "Correct-Horse-1";
 /// Its own user: logging out signs a user out everywhere, which would end the demo admin's
@@ -51,7 +53,15 @@ impl EventSource {
         let mut templates = HashMap::new();
         for function in functions {
             let path = dir.join(file_name(function));
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                .replace(
+                    ISSUER_PLACEHOLDER,
+                    &auth_contract::config::PoolLocation::derived_issuer(
+                        local_gateway::seed::REGION,
+                        &pool.user_pool_id,
+                    ),
+                );
             templates.insert(function.clone(), text);
         }
         let admin = sign_in(&client, &pool, &pool.demo.username, &pool.demo.password).await?;
