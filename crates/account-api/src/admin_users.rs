@@ -13,9 +13,10 @@
 //! changing the team record that the user's tokens issued until now are revoked (so the
 //! authorizer refuses them, not only Cognito) before and after asking Cognito, and answer once
 //! a new sign-in is sure to pass ([`crate::Revoker::end_sessions`]). Enabling and adding to a
-//! group record nothing: old tokens stay refused or lack only the new group, new ones pass. (Deletion is `POST .../delete` rather than `DELETE
-//! /admin/users/{username}`: under the exact route rules a `DELETE` on the `{username}` itself
-//! would make cached policies refuse `DELETE .../groups/{group}`.)
+//! group record nothing: old tokens stay refused or lack only the new group, new ones pass.
+//! (Deletion is `POST .../delete` rather than `DELETE /admin/users/{username}`: under the exact
+//! route rules a `DELETE` on the `{username}` itself would make cached policies refuse `DELETE
+//! .../groups/{group}`.)
 //!
 //! The target is named by the path, percent-decoded, and resolved with AdminGetUser: self
 //! lockout is judged on the resolved `sub`, whatever alias or case the path uses. Every change
@@ -204,13 +205,16 @@ impl<P: IdentityProvider> Admin<'_, P> {
             self.refuse_self(&target)?;
         }
         self.api
-            .end_sessions(&target.sub, async {
-                self.api
-                    .idp
-                    .admin_remove_from_group(&username, &group)
-                    .await
-                    .map_err(answer(COGNITO_EXCEPTIONS))
-            })
+            .end_sessions(
+                &target.sub,
+                Box::pin(async {
+                    self.api
+                        .idp
+                        .admin_remove_from_group(&username, &group)
+                        .await
+                        .map_err(answer(COGNITO_EXCEPTIONS))
+                }),
+            )
             .await?;
         self.log_change("remove_from_group", &target, Some(group.as_str()));
         Ok(no_content())
@@ -222,9 +226,10 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let team = fields.finish(|| team)?;
         let (username, target) = self.target(request).await?;
         self.api
-            .end_sessions(&target.sub, async {
-                Ok(self.api.idp.admin_set_team(&username, team.as_ref()).await?)
-            })
+            .end_sessions(
+                &target.sub,
+                Box::pin(async { Ok(self.api.idp.admin_set_team(&username, team.as_ref()).await?) }),
+            )
             .await?;
         self.log_change("set_team", &target, team.as_ref().map(Team::as_str));
         json(
@@ -238,7 +243,7 @@ impl<P: IdentityProvider> Admin<'_, P> {
 
     async fn set_enabled(&self, request: &Request, enabled: bool) -> Result<Response<Body>, ApiError> {
         let (username, target) = self.target(request).await?;
-        let change = async { Ok(self.api.idp.admin_set_enabled(&username, enabled).await?) };
+        let change = Box::pin(async { Ok(self.api.idp.admin_set_enabled(&username, enabled).await?) });
         if enabled {
             change.await?;
         } else {
@@ -253,7 +258,10 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let (username, target) = self.target(request).await?;
         self.refuse_self(&target)?;
         self.api
-            .end_sessions(&target.sub, async { Ok(self.api.idp.admin_sign_out(&username).await?) })
+            .end_sessions(
+                &target.sub,
+                Box::pin(async { Ok(self.api.idp.admin_sign_out(&username).await?) }),
+            )
             .await?;
         self.log_change("sign_out", &target, None);
         Ok(no_content())
@@ -263,9 +271,10 @@ impl<P: IdentityProvider> Admin<'_, P> {
         let (username, target) = self.target(request).await?;
         self.refuse_self(&target)?;
         self.api
-            .end_sessions(&target.sub, async {
-                Ok(self.api.idp.admin_delete_user(&username).await?)
-            })
+            .end_sessions(
+                &target.sub,
+                Box::pin(async { Ok(self.api.idp.admin_delete_user(&username).await?) }),
+            )
             .await?;
         self.log_change("delete", &target, None);
         Ok(no_content())

@@ -83,7 +83,7 @@ impl<P: IdentityProvider> AccountApi<P> {
     pub(crate) async fn end_sessions<T>(
         &self,
         sub: &str,
-        change: impl std::future::Future<Output = Result<T, http_kit::ApiError>>,
+        change: auth_contract::revocation::BoxFuture<'_, Result<T, http_kit::ApiError>>,
     ) -> Result<T, http_kit::ApiError> {
         match &self.revoker {
             Some(revoker) if !sub.is_empty() => revoker.end_sessions(sub, change).await,

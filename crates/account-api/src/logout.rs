@@ -91,7 +91,7 @@ async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> 
                 .map_err(answer(COGNITO_EXCEPTIONS))?;
         }
         (_, refresh_token) => {
-            let sign_out = async {
+            let sign_out = Box::pin(async {
                 let signed_out = api.idp.global_sign_out(&access_token).await;
                 let revoked = match &refresh_token {
                     Some(token) => Some(api.idp.revoke_refresh_token(token).await),
@@ -109,7 +109,7 @@ async fn logout<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> 
                     }
                     (Err(err), _) => Err(answer(COGNITO_EXCEPTIONS)(err)),
                 }
-            };
+            });
             match &api.revoker {
                 Some(_) => api.end_sessions(&guard::caller(request)?.sub, sign_out).await?,
                 None => sign_out.await?,

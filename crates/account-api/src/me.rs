@@ -159,12 +159,12 @@ async fn delete<P: IdentityProvider>(
     api: &AccountApi<P>,
     access_token: &AccessToken,
 ) -> Result<Response<Body>, ApiError> {
-    let delete = async {
+    let delete = Box::pin(async {
         api.idp
             .delete_user(access_token)
             .await
             .map_err(answer(COGNITO_EXCEPTIONS))
-    };
+    });
     if api.revoker.is_some() {
         // The `sub` from Cognito, not from the token's claims: only the token's owner can be
         // revoked, even if this route were ever reached without the authorizer.

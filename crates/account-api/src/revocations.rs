@@ -13,7 +13,6 @@
 //! from Cognito itself (the admin routes resolve their target), never from an unverified token:
 //! otherwise anyone could sign anyone out. Records are keyed by the pool's canonical issuer.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,12 +91,9 @@ impl Revoker {
     /// changes what their tokens say), for a route behind the authorizer: the record before
     /// and after the change, then the wait (see the module documentation). A failed first
     /// write answers 503 and asks nothing of Cognito; a failed second one is logged (the
-    /// change is made and the first record stands).
-    pub async fn end_sessions<T>(
-        &self,
-        sub: &str,
-        change: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
+    /// change is made and the first record stands). The change comes boxed: SDK calls are
+    /// large futures, and this one would otherwise hold it inline.
+    pub async fn end_sessions<T>(&self, sub: &str, change: BoxFuture<'_, Result<T, ApiError>>) -> Result<T, ApiError> {
         let key = RevocationKey::user(&self.issuer, sub);
         self.write(&Revocation::new(&key, self.clock.now().as_secs())).await?;
         let changed = change.await?;
