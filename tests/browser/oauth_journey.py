@@ -1,6 +1,6 @@
 """The managed-login sign-in in a real browser (headless Chromium driven by selenium), against
 the local stack: cookie rules (SameSite=Lax on the cross-site redirect back from the login
-page, Path limited to the callback, HttpOnly) are a browser's business, so they are proven in
+page, host-only with `Path=/` as `__Host-` demands, HttpOnly) are a browser's business, so they are proven in
 one.
 
 Run by `make e2e-browser`, which builds `local-gateway` and installs Chromium and selenium.
@@ -68,8 +68,8 @@ def journey(driver, base, login_site):
     stored = [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "oauth_flow"]
     check(len(stored) == 1 and stored[0]["domain"] == "127.0.0.1", "the browser keeps one flow cookie, for the API's host")
     flow = stored[0]
-    check(flow["httpOnly"] and flow["sameSite"] == "Lax" and flow["path"] == "/auth/oauth/callback",
-          "the flow cookie is HttpOnly, SameSite=Lax and limited to the callback's path")
+    check(flow["httpOnly"] and flow["sameSite"] == "Lax" and flow["path"] == "/" and flow.get("hostOnly", True),
+          "the flow cookie is HttpOnly, SameSite=Lax, host-only and Path=/ (the shape `__Host-` demands)")
 
     driver.find_element(By.ID, "username").send_keys(DEMO_USER)
     driver.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)

@@ -59,7 +59,8 @@ async fn every_account_event_file_gets_its_documented_status() {
         );
         let json = std::fs::read_to_string(events_dir().join(file))
             .expect("event file")
-            .replace("REPLACE_WITH_POOL_ISSUER", &issuer);
+            .replace("REPLACE_WITH_POOL_ISSUER", &issuer)
+            .replace("REPLACE_WITH_AUTH_TIME", &cognito_jwt::unix_now().to_string());
         let request = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
         let function = function_of(file).unwrap_or_else(|| panic!("{file}: no such function"));
         let response = app.stack.gateway.call(function, request).await;

@@ -198,6 +198,27 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
     assert_eq!(off.status, 204, "{}", off.raw);
     let plain = app.sign_in("tara", CHOSEN).await;
     assert!(plain["accessToken"].is_string(), "{plain}");
+
+    // Preferred again, then the authenticator is lost: an administrator turns MFA off.
+    let fresh = token(&plain, "accessToken");
+    let again = app
+        .call(Method::PUT, "/auth/mfa", &fresh, Some(&json!({"totp": "preferred"})))
+        .await;
+    assert_eq!(again.status, 204, "{}", again.raw);
+    let challenged = app
+        .post_json("/auth/sign-in", &json!({"username": "tara", "password": CHOSEN}))
+        .await;
+    assert_eq!(
+        challenged.body["challengeName"], "SOFTWARE_TOKEN_MFA",
+        "{}",
+        challenged.raw
+    );
+    let reset = app
+        .call(Method::POST, "/admin/users/tara/mfa/reset", &admin, None)
+        .await;
+    assert_eq!(reset.status, 204, "{}", reset.raw);
+    let without_code = app.sign_in("tara", CHOSEN).await;
+    assert!(without_code["accessToken"].is_string(), "{without_code}");
     app.stop().await;
 }
 

@@ -13,6 +13,7 @@ mod event_files;
 mod faults;
 mod lifecycle;
 mod oauth;
+mod recent_auth;
 mod revocation;
 mod secret_logs;
 mod sessions;

@@ -8,7 +8,7 @@ use integration_tests::{Browser, Hop, TestApp, TestResponse, hidden_inputs, spaw
 use local_gateway::stack::{APP_ORIGIN, APP_REDIRECT_URI};
 use serde_json::json;
 
-/// The flow cookie's name locally (not `__Secure-`: plain HTTP on loopback).
+/// The flow cookie's name locally (not `__Host-`: plain HTTP on loopback).
 const FLOW_COOKIE: &str = "oauth_flow";
 
 /// Starts a flow and answers the login page's hidden fields (client, redirect URI, state,
@@ -63,12 +63,17 @@ async fn a_browser_signs_in_through_the_login_page_and_out_again() {
         browser.cookie(&app.url("/"), FLOW_COOKIE).is_some(),
         "the flow cookie is kept for the API"
     );
-    // The cookie goes to the callback only.
-    assert!(browser.cookie_header(&app.url("/auth/me")).is_empty());
+    // Host-only with `Path=/` (the shape `__Host-` demands in the cloud): the API's host only.
     assert!(
         browser
             .cookie_header(&app.url("/auth/oauth/callback"))
             .contains(FLOW_COOKIE)
+    );
+    assert!(
+        !browser
+            .cookie_header(&format!("{}/oauth2/authorize", app.stack.oauth_url))
+            .contains(FLOW_COOKIE),
+        "never sent to the login page's host"
     );
 
     let callback = sign_in_on_login_page(&app, &browser, &hidden, &demo.username, &demo.password).await;

@@ -7,7 +7,9 @@
 //! - `GET /admin/users/{username}` → 200 `{username, sub, status, enabled, email, groups, team}`;
 //! - `PUT` / `DELETE /admin/users/{username}/groups/{group}` → 204;
 //! - `PUT /admin/users/{username}/team` `{team}` (`null` clears it) → 200 `{username, team}`;
-//! - `POST /admin/users/{username}/disable`, `/enable`, `/sign-out`, `/delete` → 204.
+//! - `POST /admin/users/{username}/disable`, `/enable`, `/sign-out`, `/delete` → 204;
+//! - `POST /admin/users/{username}/mfa/reset` → 204: every MFA factor off, for a user who lost
+//!   their authenticator (they set one up again after signing in).
 //!
 //! With a revocation table, signing out, disabling, deleting, removing from a group and
 //! changing the team record that the user's tokens issued until now are revoked (so the
@@ -90,6 +92,7 @@ async fn admin<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> R
         ("POST", "/admin/users/{username}/enable") => admin.set_enabled(request, true).await,
         ("POST", "/admin/users/{username}/sign-out") => admin.sign_out(request).await,
         ("POST", "/admin/users/{username}/delete") => admin.delete(request).await,
+        ("POST", "/admin/users/{username}/mfa/reset") => admin.reset_mfa(request).await,
         _ => Err(ApiError::internal(format!(
             "admin_users is wired to a route it does not serve: {method} {resource}"
         ))),
@@ -264,6 +267,20 @@ impl<P: IdentityProvider> Admin<'_, P> {
             )
             .await?;
         self.log_change("sign_out", &target, None);
+        Ok(no_content())
+    }
+
+    /// The user's factors off, and their sessions ended: whoever held a session when the
+    /// authenticator was lost keeps nothing.
+    async fn reset_mfa(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (username, target) = self.target(request).await?;
+        self.api
+            .end_sessions(
+                &target.sub,
+                Box::pin(async { Ok(self.api.idp.admin_reset_mfa(&username).await?) }),
+            )
+            .await?;
+        self.log_change("reset_mfa", &target, None);
         Ok(no_content())
     }
 
@@ -690,5 +707,46 @@ mod tests {
         }
         let (status, out) = call(&api, request);
         assert_eq!((status, out["errors"][0]["source"].as_str()), (403, Some("roleCheck")));
+    }
+
+    #[test]
+    fn an_admin_turns_a_users_mfa_off_and_ends_their_sessions() {
+        let reset = mock!(Client::admin_set_user_mfa_preference)
+            .match_requests(|req| {
+                req.username() == Some("bob")
+                    && req.user_pool_id() == Some(POOL_ID)
+                    && req.software_token_mfa_settings().is_some_and(|t| !t.enabled())
+                    && req.sms_mfa_settings().is_some_and(|s| !s.enabled())
+            })
+            .then_output(|| {
+                aws_sdk_cognitoidentityprovider::operation::admin_set_user_mfa_preference::AdminSetUserMfaPreferenceOutput::builder()
+                    .build()
+            });
+        let (store, revoker) = memory_revoker();
+        let api = api(&[&get_user(), &reset], None).with_revoker(revoker);
+        let request = || {
+            routed(
+                "POST",
+                "/admin/users/{username}/mfa/reset",
+                &[("username", "bob")],
+                None,
+                ROOT,
+                "admin",
+            )
+        };
+        let (status, _) = call(&api, request());
+        assert_eq!(status, 204);
+        assert_eq!(reset.num_calls(), 1);
+        assert!(store.get(&user_key("sub-bob")).is_some(), "the user's sessions end");
+        let not_admin = routed(
+            "POST",
+            "/admin/users/{username}/mfa/reset",
+            &[("username", "bob")],
+            None,
+            ROOT,
+            "member",
+        );
+        assert_eq!(call(&api, not_admin).0, 403);
+        assert_eq!(reset.num_calls(), 1);
     }
 }

@@ -7,8 +7,11 @@ use std::collections::BTreeSet;
 
 use auth_contract::config::{ConfigError, Env};
 
-/// Attributes the caller can never set, whatever the configuration says.
-const RESERVED: &[&str] = &["email", "email_verified", "phone_number_verified", "sub", "username"];
+/// Attributes the caller can never set through the free-form list, whatever the configuration
+/// says: the identity (`sub`, `username`) and the recovery and MFA channels, which have their
+/// own named, checked fields (`email`, `phoneNumber`). Any name holding `verified` is refused
+/// too: a user never vouches for themselves.
+const RESERVED: &[&str] = &["email", "phone_number", "sub", "username"];
 /// Substrings that mark an attribute as carrying authority.
 const PRIVILEGED_MARKERS: &[&str] = &["role", "team", "group", "admin", "permission", "scope", "tenant"];
 /// Longest attribute value accepted.
@@ -72,6 +75,7 @@ fn is_privileged(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let bare = lower.strip_prefix("custom:").unwrap_or(&lower);
     RESERVED.contains(&bare)
+        || bare.contains("verified")
         || lower.starts_with("cognito:")
         || lower.starts_with("dev:")
         || PRIVILEGED_MARKERS.iter().any(|m| bare.contains(m))
@@ -100,6 +104,11 @@ mod tests {
             "email_verified",
             "custom:tenant",
             "dev:custom:x",
+            // Recovery and MFA channels, and anything a user would vouch for themselves.
+            "phone_number",
+            "phone_number_verified",
+            "custom:verified",
+            "custom:id_verified",
         ] {
             let env = Env::from_pairs(&[("SIGN_UP_ALLOWED_ATTRIBUTES", &format!("name,{name}"))]);
             let err = AttributeAllowList::from_env(&env).unwrap_err();

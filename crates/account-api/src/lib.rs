@@ -20,6 +20,7 @@
 use std::convert::Infallible;
 
 use auth_contract::config::{ConfigError, Env};
+use auth_contract::freshness::RecentAuth;
 use lambda_http::{Body, Response};
 
 use crate::cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider};
@@ -58,6 +59,8 @@ pub struct AccountApi<P> {
     pub revoker: Option<Revoker>,
     /// The name authenticator apps show for a new software token.
     pub totp_issuer: TotpIssuer,
+    /// How recent a sign-in must be for what hands an account over (`RECENT_AUTH_SECONDS`).
+    pub recent_auth: RecentAuth,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
@@ -68,7 +71,17 @@ impl<P: IdentityProvider> AccountApi<P> {
             sign_up_attributes,
             revoker: None,
             totp_issuer: TotpIssuer::default(),
+            recent_auth: RecentAuth::default(),
         }
+    }
+
+    /// Refuses a caller whose sign-in is older than `RECENT_AUTH_SECONDS` (401
+    /// `RecentAuthenticationRequired`): changing the email or phone number, MFA, deleting the
+    /// account. Call it after the body is validated: nobody signs in again only to hear that
+    /// the body is bad.
+    pub(crate) fn require_recent_auth(&self, request: &lambda_http::Request) -> Result<(), http_kit::ApiError> {
+        let caller = http_kit::guard::caller(request)?;
+        http_kit::guard::require_recent_auth(&caller, self.recent_auth, unix_now())
     }
 
     /// Records revocations in `revoker` before ending sessions.
@@ -100,9 +113,11 @@ impl AccountApi<CognitoIdentityProvider> {
         let attributes = AttributeAllowList::from_env(env)?;
         let totp_issuer = TotpIssuer::from_env(env)?;
         let revoker = Revoker::from_env(env, &settings).await?;
+        let recent_auth = RecentAuth::from_env(env)?;
         let mut api = Self::new(CognitoIdentityProvider::connect(settings).await, attributes);
         api.revoker = revoker;
         api.totp_issuer = totp_issuer;
+        api.recent_auth = recent_auth;
         Ok(api)
     }
 }
@@ -119,6 +134,13 @@ macro_rules! token_rejected {
     };
 }
 pub(crate) use token_rejected;
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// What `lambda_http::run` wants from a handler: it never fails, errors are responses.
 pub type HandlerResult = Result<Response<Body>, Infallible>;

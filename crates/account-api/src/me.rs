@@ -3,15 +3,20 @@
 //! behind the authorizer):
 //!
 //! - `GET /auth/me` → 200 `{username, sub, groups, attributes}` (GetUser);
-//! - `PATCH /auth/me` `{attributes}` → 200, the same body (UpdateUserAttributes, then GetUser),
-//!   with `pendingVerification` naming the attributes a code was sent for. The attributes a
-//!   user may set at sign-up are allowed, and `email`: with the template's
-//!   `AttributesRequireVerificationBeforeUpdate`, Cognito keeps the verified address until the
-//!   code sent to the new one is confirmed;
+//! - `PATCH /auth/me` `{attributes?, phoneNumber?}` → 200, the same body (UpdateUserAttributes,
+//!   then GetUser), with `pendingVerification` naming the attributes a code was sent for. The
+//!   attributes a user may set at sign-up are allowed, and `email`; `phoneNumber` (E.164) sets
+//!   `phone_number`. With the template's `AttributesRequireVerificationBeforeUpdate`, Cognito
+//!   keeps the verified address until the code sent to the new one is confirmed;
 //! - `POST /auth/me/verify-attribute` `{attribute, code}` → 204 (VerifyUserAttribute);
 //! - `DELETE /auth/me` → 204 (DeleteUser): the user's tokens are revoked first (the
 //!   revocation store's user record), so a deleted account's tokens stop at the authorizer
 //!   at once; if that record cannot be written, nothing is deleted (503).
+//!
+//! Changing the email or the phone number and deleting the account need a recent sign-in
+//! (`RECENT_AUTH_SECONDS`, 401 `RecentAuthenticationRequired`): with a stolen access token
+//! alone, nobody moves the account's recovery address (then resets the password through it) or
+//! deletes it.
 //!
 //! Groups are not part of GetUser's answer: they come from the access token's
 //! `cognito:groups` claim, read only after Cognito has accepted that very token.
@@ -22,7 +27,7 @@ use crate::cognito::{IdentityProvider, UserProfile};
 use auth_contract::token::{ClaimNames, StrList, read_unverified};
 use http_kit::ApiError;
 use http_kit::body::{bearer_token, json_object, route};
-use http_kit::inputs::{AccessToken, ConfirmationCode, Email};
+use http_kit::inputs::{AccessToken, ConfirmationCode, Email, PhoneNumber};
 use http_kit::respond;
 use http_kit::response::{json, no_content};
 use lambda_http::http::StatusCode;
@@ -64,7 +69,10 @@ async fn me<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Resu
     match (method.as_str(), resource.as_str()) {
         ("PATCH", "/auth/me") => update(api, &access_token, request).await,
         ("POST", "/auth/me/verify-attribute") => verify_attribute(api, &access_token, request).await,
-        ("DELETE", "/auth/me") => delete(api, &access_token).await,
+        ("DELETE", "/auth/me") => {
+            api.require_recent_auth(request)?;
+            delete(api, &access_token).await
+        }
         ("GET", "/auth/me") => {
             let profile = profile(api, &access_token).await?;
             answer_profile(&access_token, &profile, Vec::new())
@@ -107,10 +115,13 @@ async fn update<P: IdentityProvider>(
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let mut fields = json_object(request)?;
-    let raw = fields.required_string_map("attributes");
+    let raw = fields.optional_string_map("attributes");
+    let phone_number = fields.optional::<PhoneNumber>("phoneNumber");
     let mut attributes = BTreeMap::new();
     if raw.as_ref().is_some_and(BTreeMap::is_empty) {
         fields.reject("attributes", "must name at least one attribute");
+    } else if raw.is_none() && phone_number.is_none() && !fields.has_errors() {
+        fields.reject("attributes", "is required (or `phoneNumber`)");
     }
     for (name, value) in raw.unwrap_or_default() {
         let source = format!("attributes.{name}");
@@ -129,6 +140,12 @@ async fn update<P: IdentityProvider>(
         }
     }
     fields.finish(|| Some(()))?;
+    if let Some(phone_number) = phone_number {
+        attributes.insert("phone_number".to_owned(), phone_number.as_str().to_owned());
+    }
+    if attributes.keys().any(|name| VERIFIABLE.contains(&name.as_str())) {
+        api.require_recent_auth(request)?;
+    }
     let deliveries = api
         .idp
         .update_user_attributes(access_token, &attributes)
@@ -301,7 +318,7 @@ mod lifecycle_tests {
         if body.is_none() {
             *request.body_mut() = Body::Empty;
         }
-        with_bearer(request, "a.b.c")
+        with_caller(with_bearer(request, "a.b.c"), "sub-ada", "o-1")
     }
 
     fn get_user(email: &'static str) -> Rule {
@@ -451,5 +468,104 @@ mod lifecycle_tests {
         let problem = err.problem();
         assert_eq!((problem.status, problem.code), (501, "NotEmulated"));
         assert!(problem.detail.contains("DeleteUser"));
+    }
+
+    /// A stolen access token alone moves no recovery address and deletes no account; other
+    /// profile changes need no fresh sign-in.
+    #[tokio::test]
+    async fn changing_the_email_or_deleting_the_account_needs_a_recent_sign_in() {
+        let get = get_user("ada@example.com");
+        let update =
+            mock!(Client::update_user_attributes).then_output(|| UpdateUserAttributesOutput::builder().build());
+        let delete = mock!(Client::delete_user).then_output(|| DeleteUserOutput::builder().build());
+        let subject = api(&[&get, &update, &delete], None);
+        for (method, body) in [
+            ("PATCH", Some(r#"{"attributes":{"email":"thief@example.com"}}"#)),
+            ("PATCH", Some(r#"{"phoneNumber":"+14155550100"}"#)),
+            (
+                "PATCH",
+                Some(r#"{"attributes":{"name":"Ada","email":"thief@example.com"}}"#),
+            ),
+            ("DELETE", None),
+        ] {
+            let response = handler(&subject, signed_in_ago(call(method, "/auth/me", body), 3600))
+                .await
+                .unwrap();
+            assert!(
+                response.headers()["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .contains("insufficient_user_authentication")
+            );
+            let (status, problem) = read(response);
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (401, Some("RecentAuthenticationRequired")),
+                "{method} {body:?}"
+            );
+        }
+        assert_eq!((update.num_calls(), delete.num_calls()), (0, 0));
+        let name_only = signed_in_ago(
+            call("PATCH", "/auth/me", Some(r#"{"attributes":{"name":"Ada"}}"#)),
+            3600,
+        );
+        assert_eq!(
+            read(handler(&subject, name_only).await.unwrap()).0,
+            200,
+            "a name is no takeover"
+        );
+        let bad = signed_in_ago(
+            call("PATCH", "/auth/me", Some(r#"{"attributes":{"email":"not-an-email"}}"#)),
+            3600,
+        );
+        assert_eq!(
+            read(handler(&subject, bad).await.unwrap()).0,
+            400,
+            "the body is checked first"
+        );
+        let fresh = call(
+            "PATCH",
+            "/auth/me",
+            Some(r#"{"attributes":{"email":"new@example.com"}}"#),
+        );
+        assert_eq!(read(handler(&subject, fresh).await.unwrap()).0, 200);
+        assert_eq!(update.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_phone_number_is_a_named_checked_field_never_a_free_form_attribute() {
+        let get = get_user("ada@example.com");
+        let update = mock!(Client::update_user_attributes)
+            .match_requests(|req| {
+                req.user_attributes()
+                    .iter()
+                    .map(|a| (a.name(), a.value()))
+                    .eq([("phone_number", Some("+14155550100"))])
+            })
+            .then_output(|| UpdateUserAttributesOutput::builder().build());
+        let subject = api(&[&get, &update], None);
+        let named = call("PATCH", "/auth/me", Some(r#"{"phoneNumber":"+14155550100"}"#));
+        assert_eq!(read(handler(&subject, named).await.unwrap()).0, 200);
+        assert_eq!(update.num_calls(), 1);
+        for (body, source) in [
+            (
+                r#"{"attributes":{"phone_number":"+14155550100"}}"#,
+                "attributes.phone_number",
+            ),
+            (
+                r#"{"attributes":{"phone_number_verified":"true"}}"#,
+                "attributes.phone_number_verified",
+            ),
+            (r#"{"phoneNumber":"0123"}"#, "phoneNumber"),
+            (r#"{}"#, "attributes"),
+        ] {
+            let (status, problem) = read(handler(&subject, call("PATCH", "/auth/me", Some(body))).await.unwrap());
+            assert_eq!(
+                (status, error_sources(&problem)),
+                (400, vec![source.to_owned()]),
+                "{body}"
+            );
+        }
+        assert_eq!(update.num_calls(), 1);
     }
 }

@@ -9,6 +9,9 @@
 //!   400 `CodeMismatch`;
 //! - `PUT /auth/mfa` `{totp?, sms?}`, each `"preferred"`, `"enabled"` or `"disabled"` → 204
 //!   (SetUserMFAPreference). A verified token is used at sign-in only once enabled here.
+//!
+//! Each needs a recent sign-in (`RECENT_AUTH_SECONDS`, 401 `RecentAuthenticationRequired`): with
+//! a stolen access token alone, nobody sets up, swaps or turns off the second factor.
 
 use http_kit::ApiError;
 use http_kit::body::{JsonFields, bearer_token, json_object, route};
@@ -56,7 +59,10 @@ async fn mfa<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Res
     let (method, resource) = route(request).ok_or_else(|| ApiError::internal("no route in the request"))?;
     let access_token = bearer_token(request.headers())?;
     match (method.as_str(), resource.as_str()) {
-        ("POST", "/auth/mfa/totp/setup") => setup(api, &access_token).await,
+        ("POST", "/auth/mfa/totp/setup") => {
+            api.require_recent_auth(request)?;
+            setup(api, &access_token).await
+        }
         ("POST", "/auth/mfa/totp/verify") => verify(api, &access_token, request).await,
         ("PUT", "/auth/mfa") => preferences(api, &access_token, request).await,
         _ => Err(ApiError::internal(format!(
@@ -101,6 +107,7 @@ async fn verify<P: IdentityProvider>(
     let code = fields.required::<ConfirmationCode>("code");
     let device = fields.optional::<DeviceName>("friendlyDeviceName");
     let code = fields.finish(|| code)?;
+    api.require_recent_auth(request)?;
     let verified = api
         .idp
         .verify_software_token(
@@ -131,6 +138,7 @@ async fn preferences<P: IdentityProvider>(
     let sms = fields.optional::<MfaPreference>("sms");
     check_preferences(&mut fields, totp, sms);
     let (totp, sms) = fields.finish(|| Some((totp, sms)))?;
+    api.require_recent_auth(request)?;
     api.idp
         .set_mfa_preference(access_token, totp, sms)
         .await
@@ -199,7 +207,7 @@ mod tests {
     fn put(body: &str) -> Request {
         let mut request = post_json("/auth/mfa", body);
         *request.method_mut() = lambda_http::http::Method::PUT;
-        with_bearer(request, "a.b.c")
+        with_caller(with_bearer(request, "a.b.c"), "sub-ada", "o-1")
     }
 
     #[tokio::test]
@@ -214,7 +222,11 @@ mod tests {
                     .build()
             });
         let subject = api(&[&rule], None);
-        let request = with_bearer(post_json("/auth/mfa/totp/setup", ""), &token);
+        let request = with_caller(
+            with_bearer(post_json("/auth/mfa/totp/setup", ""), &token),
+            "sub-ada",
+            "o-1",
+        );
         let response = handler(&subject, request).await.unwrap();
         assert_eq!(response.headers()["cache-control"], "no-store");
         let (status, body) = read(response);
@@ -240,12 +252,16 @@ mod tests {
                     .build()
             });
         let subject = api(&[&rule], None);
-        let request = with_bearer(
-            post_json(
-                "/auth/mfa/totp/verify",
-                r#"{"code":"123456","friendlyDeviceName":"Ada's phone"}"#,
+        let request = with_caller(
+            with_bearer(
+                post_json(
+                    "/auth/mfa/totp/verify",
+                    r#"{"code":"123456","friendlyDeviceName":"Ada's phone"}"#,
+                ),
+                "a.b.c",
             ),
-            "a.b.c",
+            "sub-ada",
+            "o-1",
         );
         assert_eq!(
             read(handler(&subject, request).await.unwrap()),
@@ -259,7 +275,11 @@ mod tests {
         ] {
             let rule = fails_with(mock!(Client::verify_software_token), code, "x");
             let subject = api(&[&rule], None);
-            let request = with_bearer(post_json("/auth/mfa/totp/verify", r#"{"code":"123456"}"#), "a.b.c");
+            let request = with_caller(
+                with_bearer(post_json("/auth/mfa/totp/verify", r#"{"code":"123456"}"#), "a.b.c"),
+                "sub-ada",
+                "o-1",
+            );
             let (got, body) = read(handler(&subject, request).await.unwrap());
             assert_eq!((got, body["code"].as_str().unwrap()), (status, problem), "{code}");
         }
@@ -317,5 +337,72 @@ mod tests {
         }
         let no_token = post_json("/auth/mfa/totp/setup", "");
         assert_eq!(read(handler(&subject, no_token).await.unwrap()).0, 401);
+    }
+
+    /// A stolen access token alone (an old sign-in) changes no factor, and Cognito is not
+    /// asked; the body is checked first, and a fresh sign-in passes.
+    #[tokio::test]
+    async fn every_factor_change_needs_a_recent_sign_in() {
+        let associate = mock!(Client::associate_software_token).then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::associate_software_token::AssociateSoftwareTokenOutput::builder(
+            )
+            .secret_code("JBSWY3DPEHPK3PXP")
+            .build()
+        });
+        let verify = mock!(Client::verify_software_token).then_output(|| {
+            VerifySoftwareTokenOutput::builder()
+                .status(VerifySoftwareTokenResponseType::Success)
+                .build()
+        });
+        let prefer = mock!(Client::set_user_mfa_preference).then_output(|| {
+            aws_sdk_cognitoidentityprovider::operation::set_user_mfa_preference::SetUserMfaPreferenceOutput::builder().build()
+        });
+        let subject = api(&[&associate, &verify, &prefer], None);
+        let requests = || {
+            [
+                with_caller(
+                    with_bearer(post_json("/auth/mfa/totp/setup", ""), "a.b.c"),
+                    "sub-ada",
+                    "o-1",
+                ),
+                with_caller(
+                    with_bearer(post_json("/auth/mfa/totp/verify", r#"{"code":"123456"}"#), "a.b.c"),
+                    "sub-ada",
+                    "o-1",
+                ),
+                put(r#"{"totp":"disabled"}"#),
+            ]
+        };
+        for request in requests() {
+            let response = handler(&subject, signed_in_ago(request, 301)).await.unwrap();
+            let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+            let (status, problem) = read(response);
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (401, Some("RecentAuthenticationRequired"))
+            );
+            assert!(
+                challenge.contains(r#"error="insufficient_user_authentication""#)
+                    && challenge.contains(r#"max_age="300""#)
+            );
+        }
+        assert_eq!(
+            (associate.num_calls(), verify.num_calls(), prefer.num_calls()),
+            (0, 0, 0)
+        );
+        let bad_body = signed_in_ago(put(r#"{"totp":"sometimes"}"#), 301);
+        assert_eq!(
+            read(handler(&subject, bad_body).await.unwrap()).0,
+            400,
+            "the body first"
+        );
+        for request in requests() {
+            let status = read(handler(&subject, signed_in_ago(request, 299)).await.unwrap()).0;
+            assert!(status == 200 || status == 204, "{status}");
+        }
+        assert_eq!(
+            (associate.num_calls(), verify.num_calls(), prefer.num_calls()),
+            (1, 1, 1)
+        );
     }
 }

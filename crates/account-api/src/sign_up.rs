@@ -1,5 +1,6 @@
-//! `POST /auth/sign-up` `{username, password, email, attributes?}` → 201
-//! `{userSub, userConfirmed, codeDelivery?}`.
+//! `POST /auth/sign-up` `{username, password, email, phoneNumber?, attributes?}` → 201
+//! `{userSub, userConfirmed, codeDelivery?}`. `phoneNumber` (E.164) is a recovery and MFA
+//! channel, so it is a named, checked field, never one of the free-form `attributes`.
 
 use std::collections::BTreeMap;
 
@@ -63,6 +64,7 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
     let username = fields.required("username");
     let password = fields.required("password");
     let email = fields.required("email");
+    let phone_number = fields.optional("phoneNumber");
     let mut attributes = BTreeMap::new();
     for (name, value) in fields.optional_string_map("attributes").unwrap_or_default() {
         match api.sign_up_attributes.check(&name, &value, &[]) {
@@ -77,6 +79,7 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
             username: username?,
             password: password?,
             email: email?,
+            phone_number,
             attributes,
         })
     })
@@ -232,5 +235,48 @@ mod tests {
             problem["detail"],
             "The password does not meet the policy: Password must have uppercase characters"
         );
+    }
+
+    #[tokio::test]
+    async fn a_phone_number_is_sent_as_phone_number_and_checked_for_its_shape() {
+        let rule = mock!(Client::sign_up)
+            .match_requests(|req| {
+                req.user_attributes()
+                    .iter()
+                    .any(|a| a.name() == "phone_number" && a.value() == Some("+14155550100"))
+            })
+            .then_output(|| {
+                SignUpOutput::builder()
+                    .user_sub("sub-1")
+                    .user_confirmed(false)
+                    .build()
+                    .unwrap()
+            });
+        let subject = api(&[&rule], None);
+        let body =
+            r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","phoneNumber":"+14155550100"}"#;
+        assert_eq!(
+            read(handler(&subject, post_json("/auth/sign-up", body)).await.unwrap()).0,
+            201
+        );
+        assert_eq!(rule.num_calls(), 1);
+        for (body, source) in [
+            (
+                r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","phoneNumber":"555-0100"}"#,
+                "phoneNumber",
+            ),
+            (
+                r#"{"username":"ada","password":"Correct-Horse-1","email":"ada@example.com","attributes":{"phone_number":"+14155550100"}}"#,
+                "attributes.phone_number",
+            ),
+        ] {
+            let (status, problem) = read(handler(&subject, post_json("/auth/sign-up", body)).await.unwrap());
+            assert_eq!(
+                (status, error_sources(&problem)),
+                (400, vec![source.to_owned()]),
+                "{body}"
+            );
+        }
+        assert_eq!(rule.num_calls(), 1);
     }
 }

@@ -115,6 +115,7 @@ pub(crate) fn routed(
         roles: groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
         token_use: "access".to_owned(),
         issuer: ISSUER.to_owned(),
+        auth_time: Some(crate::unix_now()),
         ..Default::default()
     };
     context.authorizer.fields = caller.to_fields();
@@ -129,20 +130,37 @@ pub(crate) fn routed(
 }
 
 /// `request` with the context the authorizer writes for the caller `sub` of session
-/// `origin_jti`, of this pool.
+/// `origin_jti`, of this pool, signed in just now.
 pub(crate) fn with_caller(request: Request, sub: &str, origin_jti: &str) -> Request {
     use lambda_http::RequestExt;
     use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
     use lambda_http::request::RequestContext;
     let mut context = ApiGatewayProxyRequestContext::default();
+    // The route as API Gateway names it: here the request's own method and path.
+    context.http_method = request.method().clone();
+    context.resource_path = Some(request.uri().path().to_owned());
     context.authorizer.fields = auth_contract::AuthorizerContext {
         sub: sub.into(),
         username: "ada".into(),
         origin_jti: origin_jti.into(),
         issuer: ISSUER.into(),
+        auth_time: Some(crate::unix_now()),
         ..Default::default()
     }
     .to_fields();
+    request.with_request_context(RequestContext::ApiGatewayV1(context))
+}
+
+/// `request` (with a caller's context) as if the caller had signed in `seconds_ago`.
+pub(crate) fn signed_in_ago(request: Request, seconds_ago: u64) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let Some(RequestContext::ApiGatewayV1(mut context)) = request.request_context_ref().cloned() else {
+        panic!("the request has no REST context")
+    };
+    let mut caller = auth_contract::AuthorizerContext::from_fields(&context.authorizer.fields).expect("a caller");
+    caller.auth_time = Some(crate::unix_now() - seconds_ago);
+    context.authorizer.fields = caller.to_fields();
     request.with_request_context(RequestContext::ApiGatewayV1(context))
 }
 

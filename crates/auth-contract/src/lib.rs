@@ -26,6 +26,7 @@
 pub mod bearer;
 pub mod config;
 pub mod context;
+pub mod freshness;
 pub mod revocation;
 pub mod token;
 

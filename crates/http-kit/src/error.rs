@@ -66,6 +66,13 @@ pub enum ApiError {
         /// What is wrong with the credential, for the caller.
         detail: String,
     },
+    /// The change hands an account over and the token's sign-in is older than allowed: sign in
+    /// again (RFC 9470's `insufficient_user_authentication`).
+    #[error("recent authentication required (max age {max_age} s)")]
+    RecentAuthenticationRequired {
+        /// The longest age accepted, in seconds.
+        max_age: u64,
+    },
     /// An OAuth callback whose flow cookie is missing, tampered with or expired, or whose
     /// `state` is not the flow's.
     #[error("invalid OAuth state")]
@@ -263,6 +270,11 @@ impl ApiError {
             Self::InvalidCredentials => (S::UNAUTHORIZED, "InvalidCredentials", "Invalid credentials"),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "Unauthorized", "Unauthorized"),
             Self::SessionExpired => (S::UNAUTHORIZED, "SessionExpired", "The sign-in session has expired"),
+            Self::RecentAuthenticationRequired { .. } => (
+                S::UNAUTHORIZED,
+                "RecentAuthenticationRequired",
+                "Recent authentication required",
+            ),
             Self::InvalidOAuthState => (S::BAD_REQUEST, "InvalidOAuthState", "The sign-in flow is not valid"),
             Self::OAuthDenied { .. } => (S::UNAUTHORIZED, "OAuthDenied", "The sign-in was refused"),
             Self::InvalidGrant => (S::BAD_REQUEST, "InvalidGrant", "The authorization code is not valid"),
@@ -336,6 +348,9 @@ impl ApiError {
             Self::ExpiredCode => "The confirmation code has expired; request a new one.".into(),
             Self::InvalidCredentials => "The username or password is incorrect.".into(),
             Self::SessionExpired => "The sign-in session is unknown or has expired (3 minutes); sign in again.".into(),
+            Self::RecentAuthenticationRequired { max_age } => format!(
+                "This change needs a sign-in within the last {max_age} seconds; sign in again, then retry with the new token."
+            ),
             Self::InvalidOAuthState => {
                 "The sign-in flow's cookie is missing, altered or expired, or the state does not match; start the sign-in again.".into()
             }
@@ -384,9 +399,19 @@ impl ApiError {
         problem
     }
 
-    /// The problem+json response (no logging: see [`respond`]).
+    /// The problem+json response (no logging: see [`respond`]). A recent-authentication
+    /// refusal says what it needs in `WWW-Authenticate` (RFC 9470).
     pub fn into_response(self) -> Response<Body> {
-        self.problem().into_response()
+        let mut response = self.problem().into_response();
+        if let Self::RecentAuthenticationRequired { max_age } = self {
+            let challenge = format!(
+                r#"Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age="{max_age}""#
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
     }
 }
 
@@ -509,6 +534,26 @@ mod tests {
         let body = body_json(&ApiError::InvalidCredentials.into_response());
         assert!(body.get("errors").is_none());
         assert_eq!(body["status"], 401);
+    }
+
+    #[test]
+    fn a_stale_sign_in_is_told_what_it_needs_as_rfc_9470_says() {
+        let response = ApiError::RecentAuthenticationRequired { max_age: 300 }.into_response();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age="300""#
+        );
+        let body = body_json(&response);
+        assert_eq!(
+            (body["type"].as_str(), body["title"].as_str(), body["code"].as_str()),
+            (
+                Some("/problems/recent-authentication-required"),
+                Some("Recent authentication required"),
+                Some("RecentAuthenticationRequired")
+            )
+        );
+        assert!(body["detail"].as_str().unwrap().contains("300 seconds"));
     }
 
     #[test]

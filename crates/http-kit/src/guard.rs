@@ -5,6 +5,7 @@
 //! message}]`.
 
 use auth_contract::AuthorizerContext;
+use auth_contract::freshness::RecentAuth;
 use lambda_http::{Request, RequestExt};
 
 use crate::error::{ApiError, FieldError};
@@ -49,6 +50,17 @@ pub fn require_pool(caller: &AuthorizerContext, issuer: &str) -> Result<(), ApiE
         ROLE_CHECK,
         "Requires a user of this service's own pool.".to_owned(),
     ))
+}
+
+/// Passes if the caller's token descends from a sign-in recent enough for `recent` at `now`
+/// (Unix seconds), else 401 `RecentAuthenticationRequired`: for what hands an account over.
+pub fn require_recent_auth(caller: &AuthorizerContext, recent: RecentAuth, now: u64) -> Result<(), ApiError> {
+    if recent.holds(caller.auth_time, now) {
+        return Ok(());
+    }
+    Err(ApiError::RecentAuthenticationRequired {
+        max_age: recent.max_age(),
+    })
 }
 
 /// Passes if the caller belongs to any of `teams` (the team claim, `custom:team` by default).

@@ -71,6 +71,32 @@ impl Email {
     }
 }
 
+/// A phone number in E.164 form, as Cognito stores `phone_number`: `+`, then 2 to 15 digits, the
+/// first not 0 (a code, like an email, proves the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        let digits = value.strip_prefix('+').unwrap_or_default();
+        let ok =
+            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if ok {
+            Ok(Self(value))
+        } else {
+            Err("must be an E.164 number like +14155550100".into())
+        }
+    }
+}
+
+impl PhoneNumber {
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A team name: 1 to 64 letters, digits, `-` or `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Team(String);
@@ -304,6 +330,26 @@ mod tests {
         assert!(!ok::<RefreshToken>(""));
         assert!(!ok::<AccessToken>(&"a".repeat(MAX_TOKEN_BYTES + 1)));
         assert!(!ok::<AccessToken>("abc\ndef"));
+    }
+
+    #[test]
+    fn phone_numbers_are_e164() {
+        for good in ["+14155550100", "+33123456789", "+12"] {
+            assert!(PhoneNumber::try_from(good.to_owned()).is_ok(), "{good}");
+        }
+        for bad in [
+            "14155550100",
+            "+",
+            "+1",
+            "+0123456",
+            "+1 415 555",
+            "+1415555010012345",
+            "+1-415",
+            "",
+            "+١٢٣",
+        ] {
+            assert!(PhoneNumber::try_from(bad.to_owned()).is_err(), "{bad}");
+        }
     }
 
     #[test]

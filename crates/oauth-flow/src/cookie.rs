@@ -189,19 +189,15 @@ mod tests {
     #[test]
     fn set_cookie_values_carry_the_attributes() {
         let settings = CookieSettings {
-            name: "__Secure-oauth_flow".into(),
-            path: "/prod/auth/oauth/callback".into(),
+            name: "__Host-oauth_flow".into(),
+            path: "/".into(),
             secure: true,
         };
         assert_eq!(
             settings.set("abc", 600),
-            "__Secure-oauth_flow=abc; Path=/prod/auth/oauth/callback; Max-Age=600; HttpOnly; SameSite=Lax; Secure"
+            "__Host-oauth_flow=abc; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure"
         );
-        assert!(
-            settings
-                .clear()
-                .contains("=; Path=/prod/auth/oauth/callback; Max-Age=0;")
-        );
+        assert!(settings.clear().contains("=; Path=/; Max-Age=0;"));
     }
 
     #[test]

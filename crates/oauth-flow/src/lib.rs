@@ -44,7 +44,6 @@ pub use settings::OAuthSettings;
 
 use crate::cookie::CookieSettings;
 use crate::endpoints::CognitoDomain;
-use crate::settings::path_of;
 
 /// Why the OAuth function could not start.
 #[derive(Debug, thiserror::Error)]
@@ -80,15 +79,17 @@ impl OAuthApi {
         let mut config =
             VerifierConfig::single_pool(&settings.pool.issuer, &settings.pool.jwks_url, &[&settings.client_id]);
         config.token_use = TokenUse::Id;
-        let prefix = if settings.cookie_secure { "__Secure-" } else { "" };
+        // `__Host-`: Secure, no Domain, `Path=/`, so no other host (a sibling subdomain) can set
+        // a cookie of that name for this one. Plain-HTTP loopback development has no prefix.
+        let prefix = if settings.cookie_secure { "__Host-" } else { "" };
         let flow_cookie = CookieSettings {
             name: format!("{prefix}oauth_flow"),
-            path: path_of(&settings.callback_url).to_owned(),
+            path: "/".to_owned(),
             secure: settings.cookie_secure,
         };
         let sign_out_cookie = CookieSettings {
             name: format!("{prefix}oauth_sign_out"),
-            path: path_of(&settings.sign_out_url).to_owned(),
+            path: "/".to_owned(),
             secure: settings.cookie_secure,
         };
         Ok(Self {

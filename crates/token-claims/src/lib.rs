@@ -91,12 +91,21 @@ impl TokenClaims {
         })
     }
 
-    /// Checks the attribute names (none Cognito refuses) and the scope document.
+    /// Checks the attribute names (only `custom:` attributes, none Cognito refuses) and the
+    /// scope document.
     pub fn new(attributes: Vec<String>, group_scopes: &str) -> Result<Self, String> {
         for name in &attributes {
             let lower = name.to_ascii_lowercase();
             if RESERVED.contains(&lower.as_str()) || lower.starts_with("cognito:") || lower.starts_with("dev:") {
                 return Err(format!("`{name}` is a claim Cognito does not let a trigger set"));
+            }
+            // Standard attributes (`name`, `locale`, `website`...) are the user's to write with
+            // an app client's default WriteAttributes: a claim copied from one is the user's say,
+            // and no rule may trust it. Custom attributes can be kept from the client.
+            if !name.starts_with("custom:") || name.len() == "custom:".len() {
+                return Err(format!(
+                    "`{name}` is not a custom attribute: a standard one is writable by the user, so rules could not trust its claim"
+                ));
             }
         }
         let group_scopes: BTreeMap<String, Vec<String>> = serde_json::from_str(group_scopes)
@@ -238,6 +247,13 @@ mod tests {
             "scope",
             "dev:x",
             "origin_jti",
+            // Standard attributes a user writes themselves.
+            "name",
+            "locale",
+            "website",
+            "email",
+            "custom:",
+            "Custom:team",
         ] {
             assert!(TokenClaims::new(vec![bad.into()], "{}").is_err(), "{bad}");
         }

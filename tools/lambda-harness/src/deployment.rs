@@ -187,6 +187,7 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
                 "TOKEN_CUSTOMIZATION" => "on".to_owned(),
                 "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
                 "TOTP_ISSUER" => local_gateway::stack::TOTP_ISSUER.to_owned(),
+                "RECENT_AUTH_SECONDS" => auth_contract::freshness::DEFAULT_RECENT_AUTH_SECONDS.to_string(),
                 "COGNITO_DOMAIN" => deployment.oauth_domain.clone(),
                 "OAUTH_COOKIE_KEY_SECRET_ARN" => deployment.cookie_key_secret.clone(),
                 // The template's defaults until the API's URL is known.

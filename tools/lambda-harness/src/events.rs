@@ -18,6 +18,8 @@ const REFRESH_PLACEHOLDER: &str = "REPLACE_WITH_REFRESH_TOKEN";
 const SESSION_PLACEHOLDER: &str = "REPLACE_WITH_SESSION_FROM_SIGN_IN";
 /// The `issuer` of an authorizer context: the seeded pool's canonical issuer.
 pub const ISSUER_PLACEHOLDER: &str = "REPLACE_WITH_POOL_ISSUER";
+/// The `authTime` of an authorizer context: now, a sign-in recent enough for every route.
+pub const AUTH_TIME_PLACEHOLDER: &str = "REPLACE_WITH_AUTH_TIME";
 const TEMPORARY_PASSWORD: &str = "Temporary-Passw0rd1";
 const PASSWORD: &str = "Correct-Horse-1";
 /// Its own user: logging out signs a user out everywhere, which would end the demo admin's
@@ -120,7 +122,10 @@ impl EventSource {
             }
             _ => with_session(template, &self.admin),
         };
-        Ok(text.into_bytes())
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(text.replace(AUTH_TIME_PLACEHOLDER, &now.to_string()).into_bytes())
     }
 
     /// Creates `username` with a temporary password and answers the session of the

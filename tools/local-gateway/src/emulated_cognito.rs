@@ -54,6 +54,7 @@ impl IdentityProvider for EmulatedCognito {
         admin_set_team(username: &Username, team: Option<&Team>) -> ();
         admin_set_enabled(username: &Username, enabled: bool) -> ();
         admin_sign_out(username: &Username) -> ();
+        admin_reset_mfa(username: &Username) -> ();
         admin_delete_user(username: &Username) -> ();
         forgot_password(username: &Username) -> Option<CodeDelivery>;
         change_password(access_token: &AccessToken, previous: &Password, proposed: &Password) -> ();

@@ -3,12 +3,14 @@
 //! Options (flags or environment): `--port` / `LOCAL_GATEWAY_PORT` (default 3000),
 //! `--emulator-port` / `LOCAL_COGNITO_PORT` (default 5000), `--oauth-port` / `LOCAL_OAUTH_PORT`
 //! (the managed login page's stand-in, default 3001), `--host` / `LOCAL_GATEWAY_HOST` (default
-//! 127.0.0.1).
+//! 127.0.0.1); `RECENT_AUTH_SECONDS` as the functions read it (default 300).
 
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
+use auth_contract::config::Env;
+use auth_contract::freshness::RecentAuth;
 use local_gateway::{LocalStack, LocalStackOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +43,7 @@ fn parse_options() -> Result<LocalStackOptions, String> {
     if let Some(host) = option(&args, "--host", "LOCAL_GATEWAY_HOST") {
         options.host = host.parse::<IpAddr>().map_err(|_| format!("invalid host {host}"))?;
     }
+    options.recent_auth = RecentAuth::from_env(&Env::process()).map_err(|e| e.to_string())?;
     Ok(options)
 }
 

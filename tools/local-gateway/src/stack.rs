@@ -8,6 +8,7 @@ use std::time::Duration;
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
 use account_api::{AccountApi, AttributeAllowList, Revoker, TotpIssuer};
 use auth_contract::config::Env;
+use auth_contract::freshness::RecentAuth;
 use auth_contract::revocation::RevocationStore;
 use lambda_authorizer::AuthorizerDeps;
 use revocation_store::DynamoStore;
@@ -53,6 +54,9 @@ pub struct LocalStackOptions {
     pub authorizer_env: Vec<(String, String)>,
     /// Where the revocation store is, instead of the emulator (fault tests: a closed port).
     pub revocation_endpoint: Option<String>,
+    /// How recent a sign-in must be for what hands an account over (`RECENT_AUTH_SECONDS`;
+    /// tests shorten it).
+    pub recent_auth: RecentAuth,
 }
 
 impl Default for LocalStackOptions {
@@ -68,6 +72,7 @@ impl Default for LocalStackOptions {
             oauth_port: 0,
             authorizer_env: Vec::new(),
             revocation_endpoint: None,
+            recent_auth: RecentAuth::default(),
         }
     }
 }
@@ -213,6 +218,7 @@ impl LocalStack {
         ));
         let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
         api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
+        api.recent_auth = options.recent_auth;
         let gateway = Arc::new(
             Gateway::new(
                 api_definition.routes.clone(),

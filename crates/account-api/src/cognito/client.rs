@@ -157,6 +157,9 @@ impl IdentityProvider for CognitoIdentityProvider {
             .password(input.password.expose_secret())
             .user_attributes(attribute("email", input.email.as_str())?)
             .set_secret_hash(self.secret_hash_for(input.username.as_str()));
+        if let Some(phone_number) = &input.phone_number {
+            request = request.user_attributes(attribute("phone_number", phone_number.as_str())?);
+        }
         for (name, value) in &input.attributes {
             request = request.user_attributes(attribute(name, value)?);
         }
@@ -488,6 +491,31 @@ impl IdentityProvider for CognitoIdentityProvider {
             .admin_user_global_sign_out()
             .user_pool_id(&self.settings.user_pool_id)
             .username(username.as_str())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(username = username.as_str()))]
+    async fn admin_reset_mfa(&self, username: &Username) -> Result<(), IdpError> {
+        // The factors `PUT /auth/mfa` manages: an authenticator app and SMS.
+        self.client
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username.as_str())
+            .software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(false)
+                    .preferred_mfa(false)
+                    .build(),
+            )
+            .sms_mfa_settings(
+                SmsMfaSettingsType::builder()
+                    .enabled(false)
+                    .preferred_mfa(false)
+                    .build(),
+            )
             .send()
             .await
             .map_err(IdpError::from_sdk)?;

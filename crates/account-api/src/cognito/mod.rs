@@ -12,7 +12,9 @@ use std::error::Error as StdError;
 use std::future::Future;
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use http_kit::inputs::{AccessToken, ConfirmationCode, Email, GroupName, Password, RefreshToken, Team, Username};
+use http_kit::inputs::{
+    AccessToken, ConfirmationCode, Email, GroupName, Password, PhoneNumber, RefreshToken, Team, Username,
+};
 use secrecy::SecretString;
 
 pub use client::CognitoIdentityProvider;
@@ -114,6 +116,8 @@ pub struct SignUpInput {
     pub password: Password,
     /// The email address.
     pub email: Email,
+    /// The phone number, when given.
+    pub phone_number: Option<PhoneNumber>,
     /// Extra attributes, already checked against the allow-list.
     pub attributes: BTreeMap<String, String>,
 }
@@ -365,6 +369,10 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Signs the user out everywhere (AdminUserGlobalSignOut).
     fn admin_sign_out(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
+
+    /// Turns every MFA factor of the user off (AdminSetUserMFAPreference), so they can set one
+    /// up again.
+    fn admin_reset_mfa(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;
 
     /// Deletes the user (AdminDeleteUser).
     fn admin_delete_user(&self, username: &Username) -> impl Future<Output = Result<(), IdpError>> + Send;

@@ -140,19 +140,13 @@ async fn authorize_sends_the_browser_to_the_login_page_with_state_and_pkce() {
     assert!(params["state"].len() >= 32);
 
     let set_cookie = header(&response, SET_COOKIE)[0];
-    for attribute in [
-        "Path=/prod/auth/oauth/callback",
-        "Max-Age=600",
-        "HttpOnly",
-        "SameSite=Lax",
-        "Secure",
-    ] {
+    for attribute in ["Path=/;", "Max-Age=600", "HttpOnly", "SameSite=Lax", "Secure"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
-    assert!(set_cookie.starts_with("__Secure-oauth_flow="));
+    assert!(set_cookie.starts_with("__Host-oauth_flow="));
     // The cookie holds this flow: its state, and the verifier of this challenge.
     let sealed = set_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
-    let flow: Flow = api.key.open("__Secure-oauth_flow", sealed).expect("a sealed flow");
+    let flow: Flow = api.key.open("__Host-oauth_flow", sealed).expect("a sealed flow");
     assert_eq!(flow.state, params["state"]);
     assert_eq!(
         CodeVerifier::try_from(flow.verifier).unwrap().challenge(),
@@ -215,7 +209,7 @@ async fn the_callback_redeems_the_code_with_the_flows_verifier_and_answers_verif
     assert!(
         cleared
             .iter()
-            .any(|c| c.starts_with("__Secure-oauth_flow=;") && c.contains("Max-Age=0")),
+            .any(|c| c.starts_with("__Host-oauth_flow=;") && c.contains("Max-Age=0")),
         "{cleared:?}"
     );
 
@@ -537,7 +531,7 @@ async fn logout_ends_the_login_page_session_and_comes_back_to_the_remembered_pat
         ]
     );
     let set_cookie = header(&response, SET_COOKIE)[0];
-    assert!(set_cookie.contains("Path=/prod/auth/oauth/signed-out") && set_cookie.contains("HttpOnly"));
+    assert!(set_cookie.contains("Path=/;") && set_cookie.contains("HttpOnly"));
     let cookie = set_cookie.split(';').next().unwrap();
 
     let back = handler(&api, request("GET", "/auth/oauth/signed-out", &[], Some(cookie)))
@@ -545,7 +539,7 @@ async fn logout_ends_the_login_page_session_and_comes_back_to_the_remembered_pat
         .unwrap();
     assert_eq!(header(&back, LOCATION), ["/bye"]);
     assert!(header(&back, SET_COOKIE)[0].contains("Max-Age=0"));
-    for cookie in [None, Some("__Secure-oauth_sign_out=forged")] {
+    for cookie in [None, Some("__Host-oauth_sign_out=forged")] {
         let back = handler(&api, request("GET", "/auth/oauth/signed-out", &[], cookie))
             .await
             .unwrap();
