@@ -290,7 +290,7 @@ pub fn caller_policy(
             }
         }
     }
-    for glob in NON_CANONICAL_GLOBS {
+    for glob in NON_CANONICAL_GLOBS.iter() {
         b.deny_resource(&format!("{}/{glob}", arn.prefix()));
     }
     if decision != RouteDecision::Permitted {

@@ -2,8 +2,10 @@
 //!
 //! - a request path is judged only if it is canonical ([`is_canonical`]): no empty segment
 //!   (`//`, a trailing `/`), no `.` or `..` segment, no percent-encoded `/`, `\` or `.`, no `\`,
-//!   no control character, raw or percent-encoded. API Gateway documents none of these cases, so
-//!   the authorizer denies them all;
+//!   no control character, raw or percent-encoded, and no percent-encoded unreserved character
+//!   (RFC 3986 §2.3: letters, digits, `-`, `.`, `_`, `~`, which a canonical URI never encodes:
+//!   `/%61dmin` is `/admin` to whatever decodes it, but no rule's `admin`). API Gateway documents
+//!   none of these cases, so the authorizer denies them all;
 //! - in a route pattern, `{param}` matches exactly one non-empty segment; `{param+}` matches one
 //!   or more and may only be the last segment; `*` may only be a whole last segment and means
 //!   the same as `{param+}`.
@@ -194,25 +196,53 @@ pub(crate) fn is_canonical(path: &str) -> bool {
     if bytes.iter().any(|&b| b.is_ascii_control() || b == b'\\') {
         return false;
     }
-    // `%2F`, `%5C`, `%2E` in either case, and every `%0?`, `%1?` and `%7F`: the same shapes as the
-    // Deny statements in NON_CANONICAL_GLOBS, so a cached policy and a live decision agree.
+    // `%2F`, `%5C`, `%2E` in either case, every `%0?`, `%1?` and `%7F`, and every encoded
+    // unreserved character: the same shapes as the Deny statements in NON_CANONICAL_GLOBS, so a
+    // cached policy and a live decision agree.
     let encoded = bytes.windows(3).any(|w| match w {
         [b'%', b'0' | b'1', _] => true,
         [b'%', a, b] => {
             let pair = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
-            matches!(&pair, b"2F" | b"5C" | b"2E" | b"7F")
+            matches!(&pair, b"2F" | b"5C" | b"2E" | b"7F") || decoded(*a, *b).is_some_and(is_unreserved)
         }
         _ => false,
     });
     !encoded && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
 }
 
-/// Deny globs (after `arn:...:api/stage/`) for every non-canonical path: with `*` in the verb's
-/// place, each covers every method.
-pub(crate) const NON_CANONICAL_GLOBS: &[&str] = &[
+/// The byte `%<a><b>` stands for.
+fn decoded(a: u8, b: u8) -> Option<u8> {
+    let hex = |c: u8| char::from(c).to_digit(16);
+    Some(u8::try_from(hex(a)? * 16 + hex(b)?).unwrap_or(0))
+}
+
+/// RFC 3986 §2.3's unreserved characters.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The fixed Deny globs (after `arn:...:api/stage/`); [`NON_CANONICAL_GLOBS`] adds one per
+/// spelling of an encoded unreserved character.
+const FIXED_NON_CANONICAL_GLOBS: &[&str] = &[
     "*//*", "*/*/", "*/./*", "*/.", "*/../*", "*/..", "*\\*", "*%2F*", "*%2f*", "*%5C*", "*%5c*", "*%2E*", "*%2e*",
     "*%0?*", "*%1?*", "*%7F*", "*%7f*",
 ];
+
+/// Deny globs (after `arn:...:api/stage/`) for every non-canonical path: with `*` in the verb's
+/// place, each covers every method. IAM globs have no character classes, so each spelling of an
+/// encoded unreserved character is its own glob (`%4A` and `%4a`).
+pub(crate) static NON_CANONICAL_GLOBS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let mut globs: Vec<String> = FIXED_NON_CANONICAL_GLOBS.iter().map(|g| (*g).to_owned()).collect();
+    for byte in (0_u8..0x80).filter(|b| is_unreserved(*b) && *b != b'.') {
+        let upper = format!("{byte:02X}");
+        let lower = upper.to_ascii_lowercase();
+        globs.push(format!("*%{upper}*"));
+        if lower != upper {
+            globs.push(format!("*%{lower}*"));
+        }
+    }
+    globs
+});
 
 /// A canonical path (without its leading `/`) that `pattern` matches and the IAM glob `glob`
 /// covers too, if there is one: where a Deny of `glob` would also refuse part of `pattern`.
@@ -469,7 +499,7 @@ mod tests {
             "/a/b.c/d",
             "/v1/users:search",
             "/a/%20b",
-            "/a/%41",
+            "/a/%40",
         ] {
             assert!(is_canonical(ok), "{ok:?}");
         }
@@ -492,6 +522,8 @@ mod tests {
             "/a\u{7f}",
             "/a%0Ab",
             "/a%00",
+            "/a%61",
+            "/%61dmin",
             "/a%1f",
             "/a%7F",
         ] {
@@ -510,15 +542,48 @@ mod tests {
                 .any(|g| glob_match(&format!("{prefix}/{g}"), &arn))
         };
         for path in [
-            "", "users/7", "a/b.c", "a.b/c", ".a/b", "a/..b", "v1/x:y", "a/%20", "a/%41", "a/%3F", "a/%25",
+            "", "users/7", "a/b.c", "a.b/c", ".a/b", "a/..b", "v1/x:y", "a/%20", "a/%3F", "a/%25", "a/%40", "a/%3A",
+            "a/%C3%A9", "a/%60", "a/%7B",
         ] {
             assert!(is_canonical(&format!("/{path}")) && !denied(path), "{path:?}");
         }
         for path in [
-            "/x", "x//y", "x/", "x/./y", "x/.", "./x", "x/../y", "x/..", "../x", "a%2Fb", "a%2e", "a\\b", "a%0Ab",
-            "a%1F", "a%7f",
+            "/x",
+            "x//y",
+            "x/",
+            "x/./y",
+            "x/.",
+            "./x",
+            "x/../y",
+            "x/..",
+            "../x",
+            "a%2Fb",
+            "a%2e",
+            "a\\b",
+            "a%0Ab",
+            "a%1F",
+            "a%7f",
+            "%61dmin",
+            "%41DMIN/x",
+            "a/%4a",
+            "a/%4A",
+            "a/%7e",
+            "a/%7E",
+            "a/%2d",
+            "a/%5F",
+            "a/%30",
+            "a/%39",
+            "a/%5a",
+            "a/%7A",
         ] {
             assert!(!is_canonical(&format!("/{path}")) && denied(path), "{path:?}");
+        }
+        // Every byte's every spelling: the live rule and the globs agree.
+        for byte in 0_u8..=255 {
+            for spelling in [format!("{byte:02X}"), format!("{byte:02x}")] {
+                let path = format!("a/%{spelling}b");
+                assert_eq!(is_canonical(&format!("/{path}")), !denied(&path), "{path}");
+            }
         }
     }
 

@@ -278,6 +278,46 @@ async fn most_restrictive_rule_holds_in_the_cached_policy() {
     );
 }
 
+/// `/%61dmin` is `/admin` to anything that decodes it: under a greedy rule that lets a member
+/// through, neither the live answer nor a policy cached from another route allows it.
+#[tokio::test]
+async fn an_encoded_unreserved_character_never_slips_past_a_narrower_rule() {
+    let rules = r#"{"version": 1, "routes": [
+        { "route": "ANY /api/{proxy+}", "allow": "authenticated" },
+        { "route": "ANY /api/admin/{proxy+}", "groups": ["admin"] }
+    ]}"#;
+    let d = AuthorizerDeps::new(
+        config(rules, ResponseMode::Policy),
+        FakeFetcher::serving(JWKS_URL, testkit::jwks_of(&[key(0)])),
+    );
+    d.hydrate().await.unwrap();
+    let member = bearer_for(&live(&["member"], "", ""));
+    for path in [
+        "/api/%61dmin/users",
+        "/api/%41dmin/users",
+        "/api/adm%69n/users",
+        "/api/%2Dx",
+        "/api/%7euser",
+    ] {
+        let live_call = policy_of(&handler(&d, token_event(Some(&member), "GET", path)).await.unwrap());
+        assert_eq!(effect(&live_call, API, "GET", path), Effect::Deny, "live {path}");
+        let cached = policy_of(
+            &handler(&d, token_event(Some(&member), "GET", "/api/things"))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(effect(&cached, API, "GET", "/api/things"), Effect::Allow);
+        assert_eq!(effect(&cached, API, "GET", path), Effect::Deny, "cached {path}");
+    }
+    // Reserved characters keep their encoding: an encoded `@` or `:` is a canonical path.
+    let at = policy_of(
+        &handler(&d, token_event(Some(&member), "GET", "/api/ada%40example.com"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(effect(&at, API, "GET", "/api/ada%40example.com"), Effect::Allow);
+}
+
 /// The examples of the route-matching issue, by name: a `{param}` is one segment, and a
 /// trailing slash never slips past a narrower rule, live or cached.
 #[tokio::test]
@@ -909,6 +949,7 @@ fn arb_probe() -> impl Strategy<Value = (&'static str, String)> {
         Just(".".to_owned()),
         Just("..".to_owned()),
         Just("a%2Fb".to_owned()),
+        Just("%61".to_owned()),
         Just(long),
     ];
     (
