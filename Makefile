@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv dev test lint fmt unit bench bench-process package coldstart e2e-browser fuzz fuzz-api load clean-venv
+.PHONY: help venv dev test lint fmt unit bench bench-process package coldstart e2e-browser fuzz fuzz-api load check-pool clean-venv
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,10 @@ fuzz-api: venv ## The API contract with schemathesis: 200 examples per operation
 load: venv ## 60 s of mixed load on the local stack (locust; LOAD_USERS, LOAD_SECONDS)
 	cargo build --quiet --release --locked -p local-gateway
 	$(VENV)/bin/python tests/load/run_load.py
+
+check-pool: ## Check an existing pool and client before a deploy (POOL=<pool id> CLIENT=<client id>; AWS credentials)
+	@test -n "$(POOL)" -a -n "$(CLIENT)" || { echo "usage: make check-pool POOL=<user pool id> CLIENT=<app client id>"; exit 2; }
+	cargo run --quiet --locked -p check-pool -- $(POOL) $(CLIENT)
 
 clean-venv: ## Remove the virtual environment
 	rm -rf $(VENV)

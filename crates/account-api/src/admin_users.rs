@@ -20,6 +20,9 @@
 //! route rules a `DELETE` on the `{username}` itself would make cached policies refuse `DELETE
 //! .../groups/{group}`.)
 //!
+//! Before anything else, the pool and this API's client are checked once
+//! ([`crate::pool_check`]): while users could set what the rules trust, every route answers 503.
+//!
 //! The target is named by the path, percent-decoded, and resolved with AdminGetUser: self
 //! lockout is judged on the resolved `sub`, whatever alias or case the path uses. Every change
 //! is logged once with who did it to whom.
@@ -80,6 +83,9 @@ async fn admin<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> R
     let caller = guard::caller(request)?;
     guard::require_pool(&caller, &api.idp.pool_issuer())?;
     guard::require_roles(&caller, &[ADMIN_GROUP])?;
+    if let Some(check) = &api.pool_check {
+        check.ensure(&api.idp).await?;
+    }
     let (method, resource) = route(request).ok_or_else(|| ApiError::internal("no route in the request context"))?;
     let admin = Admin { api, caller: &caller };
     match (method.as_str(), resource.as_str()) {
@@ -748,5 +754,58 @@ mod tests {
         );
         assert_eq!(call(&api, not_admin).0, 403);
         assert_eq!(reset.num_calls(), 1);
+    }
+
+    /// An existing pool whose client lets users write `custom:team`: no administration until
+    /// it is fixed, and the check passes (once) when it is.
+    #[test]
+    fn administration_waits_while_the_client_lets_users_write_a_trusted_attribute() {
+        use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
+        use aws_sdk_cognitoidentityprovider::operation::describe_user_pool_client::DescribeUserPoolClientOutput;
+        use aws_sdk_cognitoidentityprovider::types::{
+            UserAttributeUpdateSettingsType, UserPoolClientType, UserPoolType, VerifiedAttributeType,
+        };
+        let pool = mock!(Client::describe_user_pool).then_output(|| {
+            DescribeUserPoolOutput::builder()
+                .user_pool(
+                    UserPoolType::builder()
+                        .user_attribute_update_settings(
+                            UserAttributeUpdateSettingsType::builder()
+                                .attributes_require_verification_before_update(VerifiedAttributeType::Email)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        let client_with = |attributes: &'static [&'static str]| {
+            mock!(Client::describe_user_pool_client)
+                .match_requests(|req| req.client_id() == Some(CLIENT_ID))
+                .then_output(move || {
+                    let mut client = UserPoolClientType::builder();
+                    for a in attributes {
+                        client = client.write_attributes(*a);
+                    }
+                    DescribeUserPoolClientOutput::builder().user_pool_client(client.build()).build()
+                })
+        };
+        let read_bob = || routed("GET", "/admin/users/{username}", &[("username", "bob")], None, ROOT, "admin");
+        let groups = mock!(Client::admin_list_groups_for_user).then_output(|| AdminListGroupsForUserOutput::builder().build());
+
+        let console_client = client_with(&["email", "name", "custom:team"]);
+        let mut unsafe_api = api(&[&pool, &console_client, &get_user(), &groups], None);
+        unsafe_api.pool_check = Some(crate::pool_check::PoolCheck::new(vec!["custom:team".into()]));
+        let (status, problem) = call(&unsafe_api, read_bob());
+        assert_eq!((status, problem["code"].as_str()), (503, Some("PoolConfigurationUnsafe")));
+        assert!(!problem["detail"].as_str().unwrap().contains("custom:team"), "the cause is logged, not told");
+        let (status, _) = call(&unsafe_api, read_bob());
+        assert_eq!((status, console_client.num_calls()), (503, 2), "checked again until it passes");
+
+        let safe_client = client_with(&["email", "name"]);
+        let mut safe_api = api(&[&pool, &safe_client, &get_user(), &groups], None);
+        safe_api.pool_check = Some(crate::pool_check::PoolCheck::new(vec!["custom:team".into()]));
+        assert_eq!(call(&safe_api, read_bob()).0, 200);
+        assert_eq!(call(&safe_api, read_bob()).0, 200);
+        assert_eq!(safe_client.num_calls(), 1, "checked once it passed");
     }
 }

@@ -27,6 +27,7 @@ use crate::cognito::{CognitoIdentityProvider, CognitoSettings, IdentityProvider}
 
 pub mod cognito;
 pub mod errors;
+pub mod pool_check;
 pub mod revocations;
 
 pub mod admin_users;
@@ -61,6 +62,9 @@ pub struct AccountApi<P> {
     pub totp_issuer: TotpIssuer,
     /// How recent a sign-in must be for what hands an account over (`RECENT_AUTH_SECONDS`).
     pub recent_auth: RecentAuth,
+    /// The check the administration routes make of the pool and client first; `None` skips it
+    /// (tests of other behaviour). [`AccountApi::from_env`] always sets it.
+    pub pool_check: Option<pool_check::PoolCheck>,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
@@ -72,6 +76,7 @@ impl<P: IdentityProvider> AccountApi<P> {
             revoker: None,
             totp_issuer: TotpIssuer::default(),
             recent_auth: RecentAuth::default(),
+            pool_check: None,
         }
     }
 
@@ -114,10 +119,12 @@ impl AccountApi<CognitoIdentityProvider> {
         let totp_issuer = TotpIssuer::from_env(env)?;
         let revoker = Revoker::from_env(env, &settings).await?;
         let recent_auth = RecentAuth::from_env(env)?;
+        let pool_check = pool_check::PoolCheck::new(pool_check::trusted_attributes(env)?);
         let mut api = Self::new(CognitoIdentityProvider::connect(settings).await, attributes);
         api.revoker = revoker;
         api.totp_issuer = totp_issuer;
         api.recent_auth = recent_auth;
+        api.pool_check = Some(pool_check);
         Ok(api)
     }
 }

@@ -155,6 +155,13 @@ pub enum ApiError {
         /// For the log.
         cause: String,
     },
+    /// The user pool or its app client lets users set what the rules trust (an attribute a
+    /// claim comes from, an unverified email): administration waits until an operator fixes it.
+    #[error("the user pool's configuration is unsafe: {cause}")]
+    PoolConfigurationUnsafe {
+        /// For the log.
+        cause: String,
+    },
     /// The identity provider refused this API's own client (its id, secret or allowed flows):
     /// an operator must fix the configuration.
     #[error("identity provider misconfigured: {cause}")]
@@ -310,6 +317,11 @@ impl ApiError {
                 "RevocationUnavailable",
                 "The revocation store is unavailable",
             ),
+            Self::PoolConfigurationUnsafe { .. } => (
+                S::SERVICE_UNAVAILABLE,
+                "PoolConfigurationUnsafe",
+                "The user pool's configuration is unsafe",
+            ),
             Self::IdentityProviderMisconfigured { .. } => (
                 S::BAD_GATEWAY,
                 "IdentityProviderMisconfigured",
@@ -377,6 +389,9 @@ impl ApiError {
             Self::CodeDeliveryFailed { .. } => "The confirmation code could not be delivered; try again later.".into(),
             Self::RevocationUnavailable { .. } => {
                 "Nothing was changed: the sign-out could not be recorded; retry later.".into()
+            }
+            Self::PoolConfigurationUnsafe { .. } => {
+                "The user pool lets users change what access rules trust; administration is off until the operator fixes it.".into()
             }
             Self::IdentityProviderMisconfigured { .. } => {
                 "The identity provider refused this API's client; the operator has been told.".into()

@@ -48,6 +48,7 @@ impl IdentityProvider for EmulatedCognito {
         admin_create_user(user: &NewUser) -> AdminUser;
         admin_get_user(username: &Username) -> AdminUser;
         admin_groups(username: &Username) -> Vec<String>;
+        describe_pool() -> account_api::pool_check::PoolFacts;
         group_exists(group: &GroupName) -> bool;
         admin_add_to_group(username: &Username, group: &GroupName) -> ();
         admin_remove_from_group(username: &Username, group: &GroupName) -> ();

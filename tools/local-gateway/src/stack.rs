@@ -219,6 +219,13 @@ impl LocalStack {
         let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
         api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
         api.recent_auth = options.recent_auth;
+        // The check `admin_users` makes of a pool, against the seeded one (the template's settings).
+        api.pool_check = Some(account_api::pool_check::PoolCheck::new(
+            account_api::pool_check::DEFAULT_TRUSTED_ATTRIBUTES
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+        ));
         let gateway = Arc::new(
             Gateway::new(
                 api_definition.routes.clone(),

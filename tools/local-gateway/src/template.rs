@@ -425,6 +425,47 @@ mod tests {
         }
     }
 
+    /// The template's own pool and client pass the check the `admin_users` function makes of
+    /// an existing pool, with the attributes the template tells it the rules trust (the same as
+    /// the trigger copies).
+    #[test]
+    fn the_templates_pool_and_client_pass_the_existing_pool_check() {
+        use account_api::pool_check::{PoolFacts, problems};
+        let template = raw_template();
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_sequence()
+                .expect("a list")
+                .iter()
+                .map(|s| s.as_str().expect("a string").to_owned())
+                .collect()
+        };
+        let admin = &template["Resources"]["AdminUsersFunction"]["Properties"]["Environment"]["Variables"];
+        let trusted: Vec<String> = admin["TRUSTED_CLAIM_ATTRIBUTES"]
+            .as_str()
+            .expect("TRUSTED_CLAIM_ATTRIBUTES on admin_users")
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .collect();
+        let copied = template["Resources"]["PreTokenGenerationFunction"]["Properties"]["Environment"]["Variables"]
+            ["TOKEN_CLAIM_ATTRIBUTES"]
+            .as_str()
+            .expect("TOKEN_CLAIM_ATTRIBUTES");
+        assert_eq!(trusted.join(","), copied, "the check trusts what the trigger copies");
+        let pool = &template["Resources"]["UserPool"]["Properties"];
+        let client = &template["Resources"]["UserPoolClient"]["Properties"];
+        let facts = PoolFacts {
+            client_write_attributes: Some(strings(&client["WriteAttributes"])),
+            verified_before_update: strings(&pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"]),
+        };
+        assert_eq!(problems(&facts, &trusted), Vec::<String>::new());
+        let permissions = serde_norway::to_string(&template["Resources"]["AdminUsersFunction"]["Properties"]["Policies"])
+            .expect("YAML");
+        assert!(
+            permissions.contains("cognito-idp:DescribeUserPool") && permissions.contains("cognito-idp:DescribeUserPoolClient"),
+            "{permissions}"
+        );
+    }
+
     #[test]
     fn gateway_responses_are_the_problems_the_functions_answer() {
         use http_kit::ApiError;

@@ -390,6 +390,44 @@ impl IdentityProvider for CognitoIdentityProvider {
         Ok(group_names(output.groups()))
     }
 
+    #[instrument(skip_all)]
+    async fn describe_pool(&self) -> Result<crate::pool_check::PoolFacts, IdpError> {
+        let pool = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&self.settings.user_pool_id)
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        let verified_before_update = pool
+            .user_pool()
+            .and_then(|p| p.user_attribute_update_settings())
+            .map(|s| {
+                s.attributes_require_verification_before_update()
+                    .iter()
+                    .map(|a| a.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let client = self
+            .client
+            .describe_user_pool_client()
+            .user_pool_id(&self.settings.user_pool_id)
+            .client_id(&self.settings.client_id)
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        // An empty list is an unset one: Cognito then lets users write the standard attributes.
+        let client_write_attributes = client
+            .user_pool_client()
+            .map(|c| c.write_attributes().to_vec())
+            .filter(|list| !list.is_empty());
+        Ok(crate::pool_check::PoolFacts {
+            client_write_attributes,
+            verified_before_update,
+        })
+    }
+
     #[instrument(skip_all, fields(group = group.as_str()))]
     async fn group_exists(&self, group: &GroupName) -> Result<bool, IdpError> {
         let result = self

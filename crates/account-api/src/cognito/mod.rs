@@ -336,6 +336,10 @@ pub trait IdentityProvider: Send + Sync {
     /// The user's groups (AdminListGroupsForUser).
     fn admin_groups(&self, username: &Username) -> impl Future<Output = Result<Vec<String>, IdpError>> + Send;
 
+    /// What the pool and this API's client allow users to change (DescribeUserPool,
+    /// DescribeUserPoolClient).
+    fn describe_pool(&self) -> impl Future<Output = Result<crate::pool_check::PoolFacts, IdpError>> + Send;
+
     /// Whether the pool has this group (GetGroup).
     fn group_exists(&self, group: &GroupName) -> impl Future<Output = Result<bool, IdpError>> + Send;
 
