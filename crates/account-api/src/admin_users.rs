@@ -786,20 +786,42 @@ mod tests {
                     for a in attributes {
                         client = client.write_attributes(*a);
                     }
-                    DescribeUserPoolClientOutput::builder().user_pool_client(client.build()).build()
+                    DescribeUserPoolClientOutput::builder()
+                        .user_pool_client(client.build())
+                        .build()
                 })
         };
-        let read_bob = || routed("GET", "/admin/users/{username}", &[("username", "bob")], None, ROOT, "admin");
-        let groups = mock!(Client::admin_list_groups_for_user).then_output(|| AdminListGroupsForUserOutput::builder().build());
+        let read_bob = || {
+            routed(
+                "GET",
+                "/admin/users/{username}",
+                &[("username", "bob")],
+                None,
+                ROOT,
+                "admin",
+            )
+        };
+        let groups =
+            mock!(Client::admin_list_groups_for_user).then_output(|| AdminListGroupsForUserOutput::builder().build());
 
         let console_client = client_with(&["email", "name", "custom:team"]);
         let mut unsafe_api = api(&[&pool, &console_client, &get_user(), &groups], None);
         unsafe_api.pool_check = Some(crate::pool_check::PoolCheck::new(vec!["custom:team".into()]));
         let (status, problem) = call(&unsafe_api, read_bob());
-        assert_eq!((status, problem["code"].as_str()), (503, Some("PoolConfigurationUnsafe")));
-        assert!(!problem["detail"].as_str().unwrap().contains("custom:team"), "the cause is logged, not told");
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (503, Some("PoolConfigurationUnsafe"))
+        );
+        assert!(
+            !problem["detail"].as_str().unwrap().contains("custom:team"),
+            "the cause is logged, not told"
+        );
         let (status, _) = call(&unsafe_api, read_bob());
-        assert_eq!((status, console_client.num_calls()), (503, 2), "checked again until it passes");
+        assert_eq!(
+            (status, console_client.num_calls()),
+            (503, 2),
+            "checked again until it passes"
+        );
 
         let safe_client = client_with(&["email", "name"]);
         let mut safe_api = api(&[&pool, &safe_client, &get_user(), &groups], None);

@@ -116,7 +116,9 @@ impl PoolCheck {
             self.passed.store(true, Ordering::Relaxed);
             Ok(())
         } else {
-            Err(ApiError::PoolConfigurationUnsafe { cause: found.join("; ") })
+            Err(ApiError::PoolConfigurationUnsafe {
+                cause: found.join("; "),
+            })
         }
     }
 }
@@ -160,8 +162,15 @@ mod tests {
             client_write_attributes: None,
             verified_before_update: vec!["email".into()],
         };
-        assert!(problems(&unset, &trusted()).is_empty(), "custom attributes are not written by default");
-        assert_eq!(problems(&unset, &["locale".to_owned()]).len(), 1, "a standard attribute is");
+        assert!(
+            problems(&unset, &trusted()).is_empty(),
+            "custom attributes are not written by default"
+        );
+        assert_eq!(
+            problems(&unset, &["locale".to_owned()]).len(),
+            1,
+            "a standard attribute is"
+        );
         let unset_not_held = PoolFacts {
             verified_before_update: Vec::new(),
             ..unset
@@ -173,7 +182,11 @@ mod tests {
     fn the_trusted_list_comes_from_the_environment() {
         assert_eq!(trusted_attributes(&Env::from_pairs(&[])).unwrap(), ["custom:team"]);
         assert_eq!(
-            trusted_attributes(&Env::from_pairs(&[("TRUSTED_CLAIM_ATTRIBUTES", "custom:team, custom:tier")])).unwrap(),
+            trusted_attributes(&Env::from_pairs(&[(
+                "TRUSTED_CLAIM_ATTRIBUTES",
+                "custom:team, custom:tier"
+            )]))
+            .unwrap(),
             ["custom:team", "custom:tier"]
         );
     }

@@ -48,7 +48,10 @@ async fn main() -> ExitCode {
     };
     let found = problems(&facts, &trusted);
     if found.is_empty() {
-        println!("{pool} / {client}: no user can set what the rules trust ({})", trusted.join(", "));
+        println!(
+            "{pool} / {client}: no user can set what the rules trust ({})",
+            trusted.join(", ")
+        );
         ExitCode::SUCCESS
     } else {
         for problem in &found {

@@ -455,13 +455,17 @@ mod tests {
         let client = &template["Resources"]["UserPoolClient"]["Properties"];
         let facts = PoolFacts {
             client_write_attributes: Some(strings(&client["WriteAttributes"])),
-            verified_before_update: strings(&pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"]),
+            verified_before_update: strings(
+                &pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"],
+            ),
         };
         assert_eq!(problems(&facts, &trusted), Vec::<String>::new());
-        let permissions = serde_norway::to_string(&template["Resources"]["AdminUsersFunction"]["Properties"]["Policies"])
-            .expect("YAML");
+        let permissions =
+            serde_norway::to_string(&template["Resources"]["AdminUsersFunction"]["Properties"]["Policies"])
+                .expect("YAML");
         assert!(
-            permissions.contains("cognito-idp:DescribeUserPool") && permissions.contains("cognito-idp:DescribeUserPoolClient"),
+            permissions.contains("cognito-idp:DescribeUserPool")
+                && permissions.contains("cognito-idp:DescribeUserPoolClient"),
             "{permissions}"
         );
     }
