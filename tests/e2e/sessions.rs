@@ -163,7 +163,7 @@ async fn a_team_or_group_change_refuses_the_old_tokens_and_admits_the_next_sign_
     signs_in_at_once_and_is_accepted(&app, "gwen", PASSWORD).await;
 
     // A token of the admin the authorizer has never seen (a seen one keeps its cached policy
-    // for the authorizer cache's time, as the README says).
+    // for the authorizer cache's time, as `docs/sessions.md` says).
     let still_admin = token(&app.sign_in("gwen", PASSWORD).await, "accessToken");
     let removed = app
         .call(Method::DELETE, "/admin/users/gwen/groups/admin", &admin, None)

@@ -4,7 +4,7 @@
 //!
 //! API Gateway only carries flat strings, numbers and booleans, so lists travel joined: groups,
 //! roles and teams with commas, scopes with spaces (as in the `scope` claim). These keys and
-//! formats are a contract with users' own functions; they are documented in the README.
+//! formats are a contract with users' own functions; they are documented in `docs/authorizer.md#the-context`.
 //! `originJti` names the token's sign-in session (logout of one session uses it); `issuer` is
 //! the pool's canonical issuer, `authTime` the token's `auth_time` (Unix seconds, the sign-in
 //! the token descends from) and `principalType` who the caller is (`user`).

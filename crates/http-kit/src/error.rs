@@ -1,8 +1,8 @@
 //! The error model: every failure an account function answers with, and the one place that
 //! turns it into an HTTP status and an RFC 9457 `application/problem+json` body.
 //!
-//! [`ApiError::describe`] is the table of statuses, codes and titles (the README's error
-//! table). Conversions never log: [`respond`], where a handler's answer is written, logs each
+//! [`ApiError::describe`] is the table of statuses, codes and titles (the error table of
+//! `docs/api.md`). Conversions never log: [`respond`], where a handler's answer is written, logs each
 //! failure once, with the cause of a 5xx kept out of the body.
 
 use http::{HeaderValue, StatusCode, header};
@@ -261,7 +261,7 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(source, message)])
     }
 
-    /// Status, `code` and title of every error: the README's error table.
+    /// Status, `code` and title of every error: the error table of `docs/api.md`.
     pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
         use StatusCode as S;
         match self {
@@ -430,7 +430,7 @@ impl ApiError {
     }
 }
 
-/// `/problems/<kebab-case code>`: a reference documented in the README.
+/// `/problems/<kebab-case code>`: a reference documented in `docs/api.md#errors`.
 pub fn problem_type(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + 14);
     out.push_str("/problems/");

@@ -15,7 +15,7 @@ use account_api::cognito::{
 use http_kit::inputs::{AccessToken, ConfirmationCode, GroupName, Password, RefreshToken, Team, Username};
 use secrecy::SecretString;
 
-/// Cognito's operations the emulator does not implement, as the README lists them.
+/// Cognito's operations the emulator does not implement, as `docs/testing.md` lists them.
 pub const NOT_EMULATED: [&str; 4] = [
     "ResendConfirmationCode",
     "RevokeToken",
