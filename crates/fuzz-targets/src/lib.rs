@@ -19,8 +19,8 @@ use auth_contract::token::{ClaimNames, read_unverified};
 use http_kit::body::json_object;
 use http_kit::inputs::{Password, Username};
 use lambda_authorizer::AuthorizerEvent;
-use lambda_authorizer::policy::MethodArn;
-use lambda_authorizer::rules::Rules;
+use lambda_authorizer::MethodArn;
+use lambda_authorizer::Rules;
 use oauth_flow::{CookieKey, RelativePath};
 
 /// A fuzz target.

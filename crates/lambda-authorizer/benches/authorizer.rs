@@ -32,7 +32,7 @@ use cognito_jwt::{
     BoxFuture, FetchError, JwksFetcher, JwksSettings, PoolConfig, TokenUse, Verifier, VerifierConfig, unix_now,
 };
 use divan::{AllocProfiler, Bencher};
-use lambda_authorizer::rules::Rules;
+use lambda_authorizer::Rules;
 use lambda_authorizer::{AuthorizerConfig, AuthorizerDeps, AuthorizerEvent, BorrowedEvent, ResponseMode, handle_event};
 use serde_json::json;
 

@@ -275,7 +275,7 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Verb;
+    use crate::arn::Verb;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_pairs(pairs)

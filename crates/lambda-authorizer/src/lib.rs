@@ -1,18 +1,19 @@
 //! An API Gateway Lambda authorizer for Amazon Cognito tokens: verifies the bearer token
-//! (`cognito-jwt`), applies the rule document ([`rules`]) and answers the IAM policy API Gateway
-//! caches ([`policy`]) or an HTTP API simple response. No HTTP framework and no AWS SDK in it,
-//! so the Lambda binary stays small and starts fast.
+//! (`cognito-jwt`), applies the rule document ([`Rules`]) and answers the IAM policy API Gateway
+//! caches ([`caller_policy`]) or an HTTP API simple response. No HTTP framework and no AWS SDK
+//! in it, so the Lambda binary stays small and starts fast.
 //!
-//! - [`rules`]: the rule document (who may call which route) and its decisions.
-//! - [`policy`]: a typed IAM policy builder, method-ARN parsing, and evaluation as API Gateway
-//!   evaluates a policy.
+//! - [`Rules`], [`RouteDecision`]: the rule document (who may call which route) and its
+//!   decisions; [`MethodArn`] and [`Verb`]: the request as API Gateway names it.
+//! - [`caller_policy`], [`PolicyDocument`]: the policy a caller gets, and API Gateway's
+//!   evaluation of a policy.
 //! - [`AuthorizerDeps`], [`handle_event`], [`handler`]: the Lambda handler on REST TOKEN,
 //!   REST REQUEST and HTTP API payload 2.0 events.
 //! - [`AuthorizerConfig`]: the settings, from the environment.
 //!
 //! ```
 //! use auth_contract::AuthorizerContext;
-//! use lambda_authorizer::rules::{RouteDecision, Rules, Verb};
+//! use lambda_authorizer::{RouteDecision, Rules, Verb};
 //!
 //! let rules = Rules::from_json(r#"{"routes": [
 //!     {"route": "GET /auth/me", "allow": "authenticated"},
@@ -60,19 +61,25 @@
 //! # });
 //! ```
 
+mod arn;
+mod check;
 mod config;
 mod event;
 mod glob;
 mod handler;
 mod path;
-pub mod policy;
+mod policy;
+mod response;
 mod revocation;
-pub mod rules;
+mod rules;
 
+pub use arn::{ArnError, MethodArn, Verb};
 pub use config::{AuthorizerConfig, ResponseMode};
 pub use event::{AuthorizerEvent, BorrowedEvent};
-pub use handler::{
-    AuthorizerDeps, AuthorizerError, AuthorizerResponse, InitError, RenderedPolicy, caller_policy, handle_event,
-    handler, overlap_warnings,
-};
+pub use handler::{AuthorizerDeps, AuthorizerError, InitError, handle_event, handler};
+pub use policy::{Effect, PolicyDocument, PolicyError, RenderedPolicy, Statement, caller_policy, overlap_warnings};
+pub use response::AuthorizerResponse;
 pub use revocation::RevocationSettings;
+pub use rules::{
+    Access, ConditionKind, Conditions, MethodPattern, PathPattern, RouteDecision, RouteRule, Rules, RulesError,
+};

@@ -30,8 +30,6 @@
 //! Unknown fields, bad patterns, duplicates and empty lists are rejected at load with a message
 //! naming the route.
 
-use std::fmt;
-
 use auth_contract::AuthorizerContext;
 use auth_contract::context::PrincipalType;
 use auth_contract::token::GROUPS_CLAIM;
@@ -39,16 +37,17 @@ use cognito_jwt::VerifiedToken;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::arn::Verb;
 pub use crate::path::PathPattern;
 use crate::path::is_canonical;
 
 /// The project's default document: `infra/auth-rules.json`, which the template inlines too.
-pub const DEFAULT_RULES_JSON: &str = include_str!("../../../infra/auth-rules.json");
+pub(crate) const DEFAULT_RULES_JSON: &str = include_str!("../../../infra/auth-rules.json");
 
 /// The role claim when the document names none.
-pub const DEFAULT_ROLE_CLAIM: &str = "cognito:groups";
+pub(crate) const DEFAULT_ROLE_CLAIM: &str = "cognito:groups";
 /// The team claim when the document names none.
-pub const DEFAULT_TEAM_CLAIM: &str = "custom:team";
+pub(crate) const DEFAULT_TEAM_CLAIM: &str = "custom:team";
 
 /// Claims the verifier reads itself; a role or team claim may not reuse them.
 const RESERVED_CLAIMS: &[&str] = &[
@@ -76,62 +75,6 @@ pub struct RulesError(pub String);
 
 fn err(message: impl Into<String>) -> RulesError {
     RulesError(message.into())
-}
-
-/// An HTTP method as API Gateway puts it in a method ARN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Verb {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-    /// `PUT`.
-    Put,
-    /// `PATCH`.
-    Patch,
-    /// `DELETE`.
-    Delete,
-    /// `HEAD`.
-    Head,
-    /// `OPTIONS`.
-    Options,
-}
-
-impl Verb {
-    /// Every verb a rule can name.
-    pub const ALL: [Verb; 7] = [
-        Verb::Get,
-        Verb::Post,
-        Verb::Put,
-        Verb::Patch,
-        Verb::Delete,
-        Verb::Head,
-        Verb::Options,
-    ];
-
-    /// The method's name, upper case.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verb::Get => "GET",
-            Verb::Post => "POST",
-            Verb::Put => "PUT",
-            Verb::Patch => "PATCH",
-            Verb::Delete => "DELETE",
-            Verb::Head => "HEAD",
-            Verb::Options => "OPTIONS",
-        }
-    }
-
-    /// Case-insensitive, as HTTP methods arrive from clients in any case.
-    pub fn parse(method: &str) -> Option<Verb> {
-        Verb::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(method))
-    }
-}
-
-impl fmt::Display for Verb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// The method part of a route: one verb, or all of them.

@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use auth_contract::AuthorizerContext;
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayCustomAuthorizerRequestTypeRequestContext,
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerRequestTypeRequestContext,
 };
 use http::{HeaderMap, Method, header};
-use lambda_authorizer::policy::{Effect, PolicyDocument};
-use lambda_authorizer::{AuthorizerDeps, AuthorizerError, handler};
+use lambda_authorizer::{AuthorizerDeps, AuthorizerError, Effect, PolicyDocument, handler};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The region of the local method ARNs.
@@ -217,13 +216,13 @@ fn request_event(method_arn: &str, request: &GatewayRequest<'_>) -> Value {
 
 /// API Gateway's reading of the authorizer's answer for one method ARN: an explicit Deny wins,
 /// then any Allow; nothing matching, or no readable policy, is a deny. The evaluation is
-/// `lambda_authorizer::policy`'s, which the authorizer itself never consults when deciding, so this still
+/// `lambda_authorizer::PolicyDocument`'s, which the authorizer itself never consults when deciding, so this still
 /// checks the policy it built against the decision it made.
 pub fn policy_allows(response: &Value, method_arn: &str) -> bool {
     response
         .get("policyDocument")
-        .and_then(|document| serde_json::from_value::<ApiGatewayCustomAuthorizerPolicy>(document.clone()).ok())
-        .is_some_and(|policy| PolicyDocument::from_apigw(&policy).evaluate(method_arn) == Effect::Allow)
+        .and_then(|document| PolicyDocument::deserialize(document).ok())
+        .is_some_and(|policy| policy.evaluate(method_arn) == Effect::Allow)
 }
 
 #[cfg(test)]

@@ -359,7 +359,7 @@ mod tests {
             .filter(|r| r.protected)
             .map(|r| format!("{} {}", r.method, r.path))
             .collect();
-        let rules = lambda_authorizer::rules::Rules::from_json(&api.auth_rules.expect("AUTH_RULES")).expect("rules");
+        let rules = lambda_authorizer::Rules::from_json(&api.auth_rules.expect("AUTH_RULES")).expect("rules");
         let mut ruled: Vec<String> = rules.routes().iter().map(|r| r.route.clone()).collect();
         protected.sort();
         ruled.sort();
@@ -522,7 +522,7 @@ mod tests {
             inline, file,
             "infra/template.yaml AUTH_RULES and infra/auth-rules.json differ"
         );
-        assert!(lambda_authorizer::rules::Rules::from_json(&inline.to_string()).is_ok());
+        assert!(lambda_authorizer::Rules::from_json(&inline.to_string()).is_ok());
     }
 
     #[test]

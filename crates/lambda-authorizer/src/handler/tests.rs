@@ -13,9 +13,10 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::arn::Verb;
 use crate::event::AuthorizerEvent;
-use crate::policy::{Effect, PolicyDocument};
-use crate::rules::{Rules, Verb};
+use crate::policy::{Effect, POLICY_CACHE_ENTRIES, PolicyDocument};
+use auth_contract::AuthorizerContext;
 use cognito_jwt::testkit::{self, CLIENT, FakeFetcher, ISSUER, JWKS_URL, key, mint, with};
 use cognito_jwt::{FetchError, PoolConfig, TokenUse, unix_now};
 
@@ -127,7 +128,7 @@ fn v2_event(auth: Option<&str>, method: &str, path: &str) -> Value {
 
 fn policy_of(response: &Value) -> PolicyDocument {
     let r: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(response.clone()).unwrap();
-    PolicyDocument::from_apigw(&r.policy_document)
+    serde_json::from_value(serde_json::to_value(&r.policy_document).unwrap()).unwrap()
 }
 
 fn effect(policy: &PolicyDocument, api: &str, method: &str, path: &str) -> Effect {
