@@ -71,7 +71,6 @@ pub(crate) fn answer(exceptions: Exceptions) -> impl FnOnce(IdpError) -> ApiErro
             .map_or_else(|| default_answer(&code, &message), |(_, answer)| answer()),
         IdpError::Unavailable(cause) => ApiError::Unavailable { cause },
         IdpError::Unexpected(cause) => ApiError::Internal { cause },
-        IdpError::NotEmulated(operation) => ApiError::NotEmulated { operation },
     }
 }
 

@@ -462,14 +462,6 @@ mod lifecycle_tests {
         assert!(store.get(&user_key("sub-ada")).is_some());
     }
 
-    #[tokio::test]
-    async fn a_route_the_provider_does_not_emulate_is_a_501_naming_the_call() {
-        let err = answer(COGNITO_EXCEPTIONS)(crate::cognito::IdpError::NotEmulated("DeleteUser"));
-        let problem = err.problem();
-        assert_eq!((problem.status, problem.code), (501, "NotEmulated"));
-        assert!(problem.detail.contains("DeleteUser"));
-    }
-
     /// A stolen access token alone moves no recovery address and deletes no account; other
     /// profile changes need no fresh sign-in.
     #[tokio::test]

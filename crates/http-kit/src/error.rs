@@ -175,12 +175,6 @@ pub enum ApiError {
         /// For the log.
         cause: String,
     },
-    /// The local stack's Cognito emulator does not implement the call this route makes.
-    #[error("not emulated: {operation}")]
-    NotEmulated {
-        /// Cognito's operation (`DeleteUser`...).
-        operation: &'static str,
-    },
     /// Anything else: a bug or an unexpected answer.
     #[error("internal error: {cause}")]
     Internal {
@@ -332,11 +326,6 @@ impl ApiError {
                 "IdentityProviderUnavailable",
                 "The identity provider is unavailable",
             ),
-            Self::NotEmulated { .. } => (
-                S::NOT_IMPLEMENTED,
-                "NotEmulated",
-                "The local emulator does not implement this call",
-            ),
             Self::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "InternalError", "Internal error"),
         }
     }
@@ -397,9 +386,6 @@ impl ApiError {
                 "The identity provider refused this API's client; the operator has been told.".into()
             }
             Self::Unavailable { .. } => "The identity provider did not answer in time; retry later.".into(),
-            Self::NotEmulated { operation } => format!(
-                "The local stack's Cognito emulator does not implement {operation}; this route works against Amazon Cognito."
-            ),
             Self::Internal { .. } => "An unexpected error occurred.".into(),
         }
     }

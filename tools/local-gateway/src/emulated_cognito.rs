@@ -1,10 +1,12 @@
 //! The local stack's Cognito: the real SDK implementation pointed at the emulator, except for
 //! the calls the emulator does not implement (it would answer them with a bare HTTP 500, which
-//! the SDK retries). Those answer [`IdpError::NotEmulated`] at once, so the route says 501
-//! `NotEmulated` naming the call, after the function has checked the request as it does in
-//! the cloud. Where the emulator answers with another error than Cognito, the error is
+//! the SDK retries). Those fail at once, as an unavailable Cognito would, and are noted
+//! ([`noting_gaps`]): the gateway then answers 501 `NotEmulated` naming the call instead of the
+//! function's 503, after the function has checked the request as it does in the cloud. The
+//! functions themselves know nothing of the local stack. Where the emulator answers with another error than Cognito, the error is
 //! translated to Cognito's (one case: an unknown user at ConfirmForgotPassword).
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use account_api::cognito::{
@@ -22,6 +24,31 @@ pub const NOT_EMULATED: [&str; 4] = [
     "VerifyUserAttribute",
     "DeleteUser",
 ];
+
+tokio::task_local! {
+    /// The first call the emulator lacks during one function call.
+    static GAP: Cell<Option<&'static str>>;
+}
+
+/// Runs one function call and names the first Cognito call it made that the emulator lacks.
+pub async fn noting_gaps<F: Future>(call: F) -> (F::Output, Option<&'static str>) {
+    GAP.scope(Cell::new(None), async {
+        let output = call.await;
+        (output, GAP.with(Cell::get))
+    })
+    .await
+}
+
+/// A call the emulator lacks: noted, and failed as an unavailable Cognito fails.
+fn gap<T>(operation: &'static str) -> Result<T, IdpError> {
+    // Outside `noting_gaps` (a test calling the port directly) there is nothing to note.
+    let _ = GAP.try_with(|noted| {
+        if noted.get().is_none() {
+            noted.set(Some(operation));
+        }
+    });
+    Err(IdpError::Unavailable(format!("{operation} is not emulated")))
+}
 
 /// [`CognitoIdentityProvider`] on the emulator, with its gaps made explicit.
 pub struct EmulatedCognito(pub CognitoIdentityProvider);
@@ -84,11 +111,11 @@ impl IdentityProvider for EmulatedCognito {
     }
 
     async fn resend_confirmation_code(&self, _username: &Username) -> Result<Option<CodeDelivery>, IdpError> {
-        Err(IdpError::NotEmulated("ResendConfirmationCode"))
+        gap("ResendConfirmationCode")
     }
 
     async fn revoke_refresh_token(&self, _refresh_token: &RefreshToken) -> Result<(), IdpError> {
-        Err(IdpError::NotEmulated("RevokeToken"))
+        gap("RevokeToken")
     }
 
     async fn verify_user_attribute(
@@ -97,7 +124,7 @@ impl IdentityProvider for EmulatedCognito {
         _attribute: &str,
         _code: &ConfirmationCode,
     ) -> Result<(), IdpError> {
-        Err(IdpError::NotEmulated("VerifyUserAttribute"))
+        gap("VerifyUserAttribute")
     }
 
     async fn confirm_forgot_password(
@@ -118,6 +145,27 @@ impl IdentityProvider for EmulatedCognito {
     }
 
     async fn delete_user(&self, _access_token: &AccessToken) -> Result<(), IdpError> {
-        Err(IdpError::NotEmulated("DeleteUser"))
+        gap("DeleteUser")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_gap_is_noted_for_the_call_it_happened_in_only() {
+        let (result, noted) = noting_gaps(async {
+            let first: Result<(), IdpError> = gap("DeleteUser");
+            let _: Result<(), IdpError> = gap("RevokeToken");
+            first
+        })
+        .await;
+        assert!(matches!(result, Err(IdpError::Unavailable(cause)) if cause.contains("DeleteUser")));
+        assert_eq!(noted, Some("DeleteUser"), "the first gap is the one named");
+
+        let ((), clean) = noting_gaps(async {}).await;
+        assert_eq!(clean, None, "a call without a gap notes nothing");
+        assert!(gap::<()>("DeleteUser").is_err(), "outside a call it still fails");
     }
 }

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tracing::Instrument;
 
 use crate::authorizer::{GatewayRequest, LocalAuthorizer};
-use crate::emulated_cognito::EmulatedCognito;
+use crate::emulated_cognito::{EmulatedCognito, noting_gaps};
 use crate::problems;
 use crate::routes::{Function, Route, RouteMatch, find};
 use crate::template::GatewayResponse;
@@ -206,24 +206,36 @@ impl Gateway {
     }
 
     /// Calls a function's handler with a request parsed from its event.
+    /// A function that failed on a Cognito call the emulator lacks answers 501 `NotEmulated`
+    /// naming it, rather than its 503.
     pub async fn call(&self, function: Function, request: lambda_http::Request) -> Response<Body> {
-        let result = match function {
-            Function::SignUp => account_api::sign_up::handler(&self.api, request).await,
-            Function::VerifyAccount => account_api::verify_account::handler(&self.api, request).await,
-            Function::SignIn => account_api::sign_in::handler(&self.api, request).await,
-            Function::RefreshTokens => account_api::refresh_tokens::handler(&self.api, request).await,
-            Function::Logout => account_api::logout::handler(&self.api, request).await,
-            Function::Me => account_api::me::handler(&self.api, request).await,
-            Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
-            Function::AdminUsers => account_api::admin_users::handler(&self.api, request).await,
-            Function::Password => account_api::password::handler(&self.api, request).await,
-            Function::RespondToChallenge => account_api::respond_to_challenge::handler(&self.api, request).await,
-            Function::Mfa => account_api::mfa::handler(&self.api, request).await,
-            Function::OAuth => oauth_flow::handler(&self.oauth, request).await,
-        };
-        match result {
+        // Boxed: the futures of every handler together are large.
+        let (result, gap) = noting_gaps(Box::pin(async {
+            match function {
+                Function::SignUp => account_api::sign_up::handler(&self.api, request).await,
+                Function::VerifyAccount => account_api::verify_account::handler(&self.api, request).await,
+                Function::SignIn => account_api::sign_in::handler(&self.api, request).await,
+                Function::RefreshTokens => account_api::refresh_tokens::handler(&self.api, request).await,
+                Function::Logout => account_api::logout::handler(&self.api, request).await,
+                Function::Me => account_api::me::handler(&self.api, request).await,
+                Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
+                Function::AdminUsers => account_api::admin_users::handler(&self.api, request).await,
+                Function::Password => account_api::password::handler(&self.api, request).await,
+                Function::RespondToChallenge => account_api::respond_to_challenge::handler(&self.api, request).await,
+                Function::Mfa => account_api::mfa::handler(&self.api, request).await,
+                Function::OAuth => oauth_flow::handler(&self.oauth, request).await,
+            }
+        }))
+        .await;
+        let response = match result {
             Ok(response) => response,
             Err(never) => match never {},
+        };
+        match gap {
+            Some(operation) if response.status() == http::StatusCode::SERVICE_UNAVAILABLE => {
+                problems::not_emulated(operation).into_response()
+            }
+            _ => response,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Answers no function gives, only the gateway: a route or method that does not exist, an
-//! authorizer that failed. (API Gateway answers these itself, with the template's gateway
-//! responses, which a test keeps equal to these problems.)
+//! authorizer that failed (API Gateway answers these itself, with the template's gateway
+//! responses, which a test keeps equal to these problems), and a Cognito call the local
+//! emulator lacks (only the local stack answers it).
 
 use http::StatusCode;
 use http_kit::Problem;
@@ -33,5 +34,18 @@ pub fn authorization_unavailable() -> Problem {
         "AuthorizationUnavailable",
         "Authorization is unavailable",
         "The caller could not be authorized now; retry later.",
+    )
+}
+
+/// The route's Cognito call does not exist in the local emulator (see
+/// [`crate::emulated_cognito::noting_gaps`]).
+pub fn not_emulated(operation: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotEmulated",
+        "The local emulator does not implement this call",
+        format!(
+            "The local stack's Cognito emulator does not implement {operation}; this route works against Amazon Cognito."
+        ),
     )
 }

@@ -38,9 +38,6 @@ pub enum IdpError {
     /// An answer this code did not expect.
     #[error("unexpected identity provider answer: {0}")]
     Unexpected(String),
-    /// The provider does not implement this call: the local stack's emulator lacks a few.
-    #[error("{0} is not emulated")]
-    NotEmulated(&'static str),
 }
 
 impl IdpError {
