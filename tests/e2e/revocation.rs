@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use account_api::cognito::{CognitoIdentityProvider, CognitoSettings};
 use account_api::{AccountApi, AttributeAllowList, Revoker};
-use auth_contract::revocation::MemoryStore;
+use auth_contract::testkit::MemoryStore;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::revoke_token::RevokeTokenOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};

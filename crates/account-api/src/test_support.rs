@@ -166,18 +166,18 @@ pub(crate) fn signed_in_ago(request: Request, seconds_ago: u64) -> Request {
 
 /// The in-memory revocation store and a revoker over it, for the pool of [`api`], on a
 /// [`TestClock`].
-pub(crate) fn memory_revoker() -> (std::sync::Arc<auth_contract::revocation::MemoryStore>, crate::Revoker) {
+pub(crate) fn memory_revoker() -> (std::sync::Arc<auth_contract::testkit::MemoryStore>, crate::Revoker) {
     let (store, revoker, _) = memory_revoker_with_clock();
     (store, revoker)
 }
 
 /// [`memory_revoker`] and its clock.
 pub(crate) fn memory_revoker_with_clock() -> (
-    std::sync::Arc<auth_contract::revocation::MemoryStore>,
+    std::sync::Arc<auth_contract::testkit::MemoryStore>,
     crate::Revoker,
     std::sync::Arc<TestClock>,
 ) {
-    let store = std::sync::Arc::new(auth_contract::revocation::MemoryStore::new());
+    let store = std::sync::Arc::new(auth_contract::testkit::MemoryStore::new());
     let clock = std::sync::Arc::new(TestClock::at(START));
     let revoker = crate::Revoker::new(store.clone(), ISSUER).with_clock(clock.clone());
     (store, revoker, clock)

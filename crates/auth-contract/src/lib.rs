@@ -28,6 +28,8 @@ pub mod config;
 pub mod context;
 pub mod freshness;
 pub mod revocation;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod token;
 
 pub use context::AuthorizerContext;

@@ -123,7 +123,7 @@ impl RevocationCheck {
 mod tests {
     use std::sync::Arc;
 
-    use auth_contract::revocation::MemoryStore;
+    use auth_contract::testkit::MemoryStore;
     use cognito_jwt::TokenUse;
 
     use super::*;

@@ -1015,7 +1015,8 @@ proptest! {
 
 #[tokio::test]
 async fn revoked_tokens_are_unauthorized_and_an_unreadable_store_is_an_error() {
-    use auth_contract::revocation::{MemoryStore, Revocation, RevocationKey};
+    use auth_contract::revocation::{Revocation, RevocationKey};
+    use auth_contract::testkit::MemoryStore;
     let store = Arc::new(MemoryStore::new());
     let d = deps().await.with_revocation(store.clone());
     let claims = live(&["admin"], "", "");
