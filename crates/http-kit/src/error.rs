@@ -1,9 +1,11 @@
 //! The error model: every failure an account function answers with, and the one place that
 //! turns it into an HTTP status and an RFC 9457 `application/problem+json` body.
 //!
-//! [`ApiError::describe`] is the table of statuses, codes and titles (the error table of
+//! [`ApiError::describe`] is the table of statuses, codes, titles and details (the error table of
 //! `docs/api.md`). Conversions never log: [`respond`], where a handler's answer is written, logs each
 //! failure once, with the cause of a 5xx kept out of the body.
+
+use std::borrow::Cow;
 
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -237,6 +239,19 @@ impl Problem {
     }
 }
 
+/// What a caller is told of an [`ApiError`], from [`ApiError::describe`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The stable machine-readable name callers branch on.
+    pub code: &'static str,
+    /// The problem's title.
+    pub title: &'static str,
+    /// The problem's detail: never a cause, a stack trace or a secret.
+    pub detail: Cow<'static, str>,
+}
+
 impl ApiError {
     /// A 401 with `detail` for the caller.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -255,145 +270,238 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(source, message)])
     }
 
-    /// Status, `code` and title of every error: the error table of `docs/api.md`.
-    pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
+    /// Status, `code`, title and detail of every error: the error table of `docs/api.md`.
+    pub fn describe(&self) -> Description {
+        use Cow::{Borrowed, Owned};
         use StatusCode as S;
+        let describe = |status, code, title, detail| Description {
+            status,
+            code,
+            title,
+            detail,
+        };
         match self {
-            Self::Validation(_) => (S::BAD_REQUEST, "ValidationFailed", "The request is not valid"),
-            Self::InvalidParameter => (S::BAD_REQUEST, "InvalidParameter", "A parameter was rejected"),
-            Self::InvalidPassword { .. } => (
+            Self::Validation(_) => describe(
+                S::BAD_REQUEST,
+                "ValidationFailed",
+                "The request is not valid",
+                Borrowed("One or more fields are invalid; see errors."),
+            ),
+            Self::InvalidParameter => describe(
+                S::BAD_REQUEST,
+                "InvalidParameter",
+                "A parameter was rejected",
+                Borrowed("The identity provider rejected a parameter of the request."),
+            ),
+            Self::InvalidPassword { detail } => describe(
                 S::BAD_REQUEST,
                 "InvalidPassword",
                 "The password does not meet the policy",
+                Owned(detail.clone()),
             ),
-            Self::CodeMismatch => (S::BAD_REQUEST, "CodeMismatch", "The confirmation code is wrong"),
-            Self::ExpiredCode => (S::BAD_REQUEST, "ExpiredCode", "The confirmation code has expired"),
-            Self::InvalidCredentials => (S::UNAUTHORIZED, "InvalidCredentials", "Invalid credentials"),
-            Self::Unauthorized { .. } => (S::UNAUTHORIZED, "Unauthorized", "Unauthorized"),
-            Self::SessionExpired => (S::UNAUTHORIZED, "SessionExpired", "The sign-in session has expired"),
-            Self::RecentAuthenticationRequired { .. } => (
+            Self::CodeMismatch => describe(
+                S::BAD_REQUEST,
+                "CodeMismatch",
+                "The confirmation code is wrong",
+                Borrowed("The confirmation code does not match; check it and try again."),
+            ),
+            Self::ExpiredCode => describe(
+                S::BAD_REQUEST,
+                "ExpiredCode",
+                "The confirmation code has expired",
+                Borrowed("The confirmation code has expired; request a new one."),
+            ),
+            Self::InvalidCredentials => describe(
+                S::UNAUTHORIZED,
+                "InvalidCredentials",
+                "Invalid credentials",
+                Borrowed("The username or password is incorrect."),
+            ),
+            Self::Unauthorized { detail } => {
+                describe(S::UNAUTHORIZED, "Unauthorized", "Unauthorized", Owned(detail.clone()))
+            }
+            Self::SessionExpired => describe(
+                S::UNAUTHORIZED,
+                "SessionExpired",
+                "The sign-in session has expired",
+                Borrowed("The sign-in session is unknown or has expired (3 minutes); sign in again."),
+            ),
+            Self::RecentAuthenticationRequired { max_age } => describe(
                 S::UNAUTHORIZED,
                 "RecentAuthenticationRequired",
                 "Recent authentication required",
+                Owned(format!(
+                    "This change needs a sign-in within the last {max_age} seconds; sign in again, then retry with the new token."
+                )),
             ),
-            Self::InvalidOAuthState => (S::BAD_REQUEST, "InvalidOAuthState", "The sign-in flow is not valid"),
-            Self::OAuthDenied { .. } => (S::UNAUTHORIZED, "OAuthDenied", "The sign-in was refused"),
-            Self::InvalidGrant => (S::BAD_REQUEST, "InvalidGrant", "The authorization code is not valid"),
-            Self::InsufficientScope { .. } => (S::FORBIDDEN, "InsufficientScope", "The token lacks a scope"),
-            Self::UserNotConfirmed => (S::FORBIDDEN, "UserNotConfirmed", "The account is not verified"),
-            Self::PasswordResetRequired => (S::FORBIDDEN, "PasswordResetRequired", "A password reset is required"),
-            Self::Forbidden(_) => (S::FORBIDDEN, "Forbidden", "Forbidden"),
-            Self::UserNotFound => (S::NOT_FOUND, "UserNotFound", "User not found"),
-            Self::GroupNotFound => (S::NOT_FOUND, "GroupNotFound", "Group not found"),
-            Self::AlreadyConfirmed => (S::CONFLICT, "AlreadyConfirmed", "The account is already verified"),
-            Self::SelfLockout => (
+            Self::InvalidOAuthState => describe(
+                S::BAD_REQUEST,
+                "InvalidOAuthState",
+                "The sign-in flow is not valid",
+                Borrowed(
+                    "The sign-in flow's cookie is missing, altered or expired, or the state does not match; start the sign-in again.",
+                ),
+            ),
+            Self::OAuthDenied { provider_error } => describe(
+                S::UNAUTHORIZED,
+                "OAuthDenied",
+                "The sign-in was refused",
+                Owned(format!("The login page answered {provider_error}.")),
+            ),
+            Self::InvalidGrant => describe(
+                S::BAD_REQUEST,
+                "InvalidGrant",
+                "The authorization code is not valid",
+                Borrowed(
+                    "The authorization code was already used, has expired, or does not match the code verifier or redirect URI; start the sign-in again.",
+                ),
+            ),
+            Self::InsufficientScope { scope, hint } => describe(
+                S::FORBIDDEN,
+                "InsufficientScope",
+                "The token lacks a scope",
+                Owned(format!("The access token lacks the {scope} scope; {hint}")),
+            ),
+            Self::UserNotConfirmed => describe(
+                S::FORBIDDEN,
+                "UserNotConfirmed",
+                "The account is not verified",
+                Borrowed("Verify the account with the code that was sent before signing in."),
+            ),
+            Self::PasswordResetRequired => describe(
+                S::FORBIDDEN,
+                "PasswordResetRequired",
+                "A password reset is required",
+                Borrowed("The password must be reset before signing in."),
+            ),
+            Self::Forbidden(_) => describe(
+                S::FORBIDDEN,
+                "Forbidden",
+                "Forbidden",
+                Borrowed("The caller is not allowed to do this."),
+            ),
+            Self::UserNotFound => describe(
+                S::NOT_FOUND,
+                "UserNotFound",
+                "User not found",
+                Borrowed("No such user."),
+            ),
+            Self::GroupNotFound => describe(
+                S::NOT_FOUND,
+                "GroupNotFound",
+                "Group not found",
+                Borrowed("No such group."),
+            ),
+            Self::AlreadyConfirmed => describe(
+                S::CONFLICT,
+                "AlreadyConfirmed",
+                "The account is already verified",
+                Borrowed("This account is already verified; sign in instead."),
+            ),
+            Self::SelfLockout => describe(
                 S::CONFLICT,
                 "SelfLockout",
                 "An administrator cannot lock themselves out",
+                Borrowed(
+                    "Administrators cannot remove their own admin membership, disable or sign out themselves here; ask another administrator.",
+                ),
             ),
-            Self::UsernameExists => (S::CONFLICT, "UsernameExists", "The username is taken"),
-            Self::AliasExists => (S::CONFLICT, "AliasExists", "The email is already in use"),
-            Self::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "PayloadTooLarge", "The request body is too large"),
-            Self::UnsupportedMediaType => (
+            Self::UsernameExists => describe(
+                S::CONFLICT,
+                "UsernameExists",
+                "The username is taken",
+                Borrowed("An account with this username already exists."),
+            ),
+            Self::AliasExists => describe(
+                S::CONFLICT,
+                "AliasExists",
+                "The email is already in use",
+                Borrowed("An account with this email already exists."),
+            ),
+            Self::PayloadTooLarge { limit } => describe(
+                S::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                "The request body is too large",
+                Owned(format!("The request body must be at most {limit} bytes.")),
+            ),
+            Self::UnsupportedMediaType => describe(
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "UnsupportedMediaType",
                 "Unsupported media type",
+                Borrowed("The request body must be JSON (Content-Type: application/json)."),
             ),
-            Self::TooManyRequests => (S::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests"),
-            Self::TriggerFailed { .. } => (S::BAD_GATEWAY, "TriggerFailed", "An identity provider trigger failed"),
-            Self::CodeDeliveryFailed { .. } => (
+            Self::TooManyRequests => describe(
+                S::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests",
+                Borrowed("Too many requests; retry later."),
+            ),
+            Self::TriggerFailed { .. } => describe(
+                S::BAD_GATEWAY,
+                "TriggerFailed",
+                "An identity provider trigger failed",
+                Borrowed("A user pool trigger failed; try again later."),
+            ),
+            Self::CodeDeliveryFailed { .. } => describe(
                 S::BAD_GATEWAY,
                 "CodeDeliveryFailed",
                 "The confirmation code could not be delivered",
+                Borrowed("The confirmation code could not be delivered; try again later."),
             ),
-            Self::RevocationUnavailable { .. } => (
+            Self::RevocationUnavailable { .. } => describe(
                 S::SERVICE_UNAVAILABLE,
                 "RevocationUnavailable",
                 "The revocation store is unavailable",
+                Borrowed("Nothing was changed: the sign-out could not be recorded; retry later."),
             ),
-            Self::PoolConfigurationUnsafe { .. } => (
+            Self::PoolConfigurationUnsafe { .. } => describe(
                 S::SERVICE_UNAVAILABLE,
                 "PoolConfigurationUnsafe",
                 "The user pool's configuration is unsafe",
+                Borrowed(
+                    "The user pool lets users change what access rules trust; administration is off until the operator fixes it.",
+                ),
             ),
-            Self::IdentityProviderMisconfigured { .. } => (
+            Self::IdentityProviderMisconfigured { .. } => describe(
                 S::BAD_GATEWAY,
                 "IdentityProviderMisconfigured",
                 "The identity provider refused this API's client",
+                Borrowed("The identity provider refused this API's client; the operator has been told."),
             ),
-            Self::Unavailable { .. } => (
+            Self::Unavailable { .. } => describe(
                 S::SERVICE_UNAVAILABLE,
                 "IdentityProviderUnavailable",
                 "The identity provider is unavailable",
+                Borrowed("The identity provider did not answer in time; retry later."),
             ),
-            Self::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "InternalError", "Internal error"),
+            Self::Internal { .. } => describe(
+                S::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal error",
+                Borrowed("An unexpected error occurred."),
+            ),
         }
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.describe().0
+        self.describe().status
     }
 
     /// The stable machine-readable name callers can branch on.
     pub fn code(&self) -> &'static str {
-        self.describe().1
-    }
-
-    fn detail(&self) -> String {
-        match self {
-            Self::Validation(_) => "One or more fields are invalid; see errors.".into(),
-            Self::InvalidParameter => "The identity provider rejected a parameter of the request.".into(),
-            Self::InvalidPassword { detail } | Self::Unauthorized { detail } => detail.clone(),
-            Self::CodeMismatch => "The confirmation code does not match; check it and try again.".into(),
-            Self::ExpiredCode => "The confirmation code has expired; request a new one.".into(),
-            Self::InvalidCredentials => "The username or password is incorrect.".into(),
-            Self::SessionExpired => "The sign-in session is unknown or has expired (3 minutes); sign in again.".into(),
-            Self::RecentAuthenticationRequired { max_age } => format!(
-                "This change needs a sign-in within the last {max_age} seconds; sign in again, then retry with the new token."
-            ),
-            Self::InvalidOAuthState => {
-                "The sign-in flow's cookie is missing, altered or expired, or the state does not match; start the sign-in again.".into()
-            }
-            Self::OAuthDenied { provider_error } => format!("The login page answered {provider_error}."),
-            Self::InvalidGrant => {
-                "The authorization code was already used, has expired, or does not match the code verifier or redirect URI; start the sign-in again.".into()
-            }
-            Self::InsufficientScope { scope, hint } => format!("The access token lacks the {scope} scope; {hint}"),
-            Self::UserNotConfirmed => "Verify the account with the code that was sent before signing in.".into(),
-            Self::PasswordResetRequired => "The password must be reset before signing in.".into(),
-            Self::Forbidden(_) => "The caller is not allowed to do this.".into(),
-            Self::UserNotFound => "No such user.".into(),
-            Self::GroupNotFound => "No such group.".into(),
-            Self::AlreadyConfirmed => "This account is already verified; sign in instead.".into(),
-            Self::SelfLockout => {
-                "Administrators cannot remove their own admin membership, disable or sign out themselves here; ask another administrator.".into()
-            }
-            Self::UsernameExists => "An account with this username already exists.".into(),
-            Self::AliasExists => "An account with this email already exists.".into(),
-            Self::PayloadTooLarge { limit } => format!("The request body must be at most {limit} bytes."),
-            Self::UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).".into(),
-            Self::TooManyRequests => "Too many requests; retry later.".into(),
-            Self::TriggerFailed { .. } => "A user pool trigger failed; try again later.".into(),
-            Self::CodeDeliveryFailed { .. } => "The confirmation code could not be delivered; try again later.".into(),
-            Self::RevocationUnavailable { .. } => {
-                "Nothing was changed: the sign-out could not be recorded; retry later.".into()
-            }
-            Self::PoolConfigurationUnsafe { .. } => {
-                "The user pool lets users change what access rules trust; administration is off until the operator fixes it.".into()
-            }
-            Self::IdentityProviderMisconfigured { .. } => {
-                "The identity provider refused this API's client; the operator has been told.".into()
-            }
-            Self::Unavailable { .. } => "The identity provider did not answer in time; retry later.".into(),
-            Self::Internal { .. } => "An unexpected error occurred.".into(),
-        }
+        self.describe().code
     }
 
     /// The body the caller sees. Never contains a cause, a stack trace or a secret.
     pub fn problem(&self) -> Problem {
-        let (status, code, title) = self.describe();
-        let mut problem = Problem::new(status, code, title, self.detail());
+        let Description {
+            status,
+            code,
+            title,
+            detail,
+        } = self.describe();
+        let mut problem = Problem::new(status, code, title, detail);
         if let Self::Validation(errors) | Self::Forbidden(errors) = self {
             problem.errors.clone_from(errors);
         }
@@ -439,7 +547,7 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     match result {
         Ok(response) => response,
         Err(error) => {
-            let (status, code, _) = error.describe();
+            let Description { status, code, .. } = error.describe();
             if status.is_server_error() {
                 tracing::error!(code, status = status.as_u16(), cause = %error, "request failed");
             } else {

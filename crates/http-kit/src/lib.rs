@@ -34,5 +34,7 @@ pub mod error;
 pub mod guard;
 pub mod inputs;
 pub mod response;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
-pub use error::{ApiError, FieldError, Problem, respond};
+pub use error::{ApiError, Description, FieldError, Problem, respond};
