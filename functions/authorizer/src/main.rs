@@ -13,8 +13,6 @@ use lambda_authorizer::{AuthorizerDeps, AuthorizerEvent, handle_event};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use revocation_store::DynamoStore;
 
-// One thread: a Lambda handles one event at a time, and the I/O it awaits (Cognito,
-// DynamoDB, the Runtime API) interleaves on it; worker threads only add hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_logging::init();

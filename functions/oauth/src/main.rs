@@ -4,8 +4,6 @@ use auth_contract::config::Env;
 use lambda_http::{Error, run, service_fn};
 use oauth_flow::OAuthApi;
 
-// One thread: a Lambda handles one event at a time, and the I/O it awaits (Cognito,
-// DynamoDB, the Runtime API) interleaves on it; worker threads only add hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_logging::init();

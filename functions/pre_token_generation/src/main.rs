@@ -5,8 +5,6 @@ use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreTokenGenV2;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use token_claims::TokenClaims;
 
-// One thread: a Lambda handles one event at a time, and the I/O it awaits (Cognito,
-// DynamoDB, the Runtime API) interleaves on it; worker threads only add hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_logging::init();
