@@ -74,12 +74,11 @@ impl Revoker {
 
     /// With `REVOCATION_TABLE` set: the DynamoDB table, keyed by the pool's canonical issuer.
     pub async fn from_env(env: &Env, settings: &CognitoSettings) -> Result<Option<Self>, ConfigError> {
-        let Some(table) = env.optional("REVOCATION_TABLE") else {
+        let Some(store) = DynamoStore::configured(env)? else {
             return Ok(None);
         };
         let issuer = PoolLocation::derived_issuer(&settings.region, &settings.user_pool_id);
-        let store = Arc::new(DynamoStore::from_env(env, &table)?);
-        Ok(Some(Self::new(store, &issuer)))
+        Ok(Some(Self::new(Arc::new(store), &issuer)))
     }
 
     /// The pool's canonical issuer, as records and the authorizer context name it.

@@ -4,6 +4,7 @@
 //! [`Env`] so tests can pass a map instead of touching the process environment.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 /// A failed lookup, naming the variable so the cold-start log says exactly what to fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -175,6 +176,25 @@ impl Env {
             }),
         }
     }
+
+    /// A parsed value that must lie in `range`, or `default` when unset.
+    pub fn in_range<T>(&self, name: &'static str, default: T, range: RangeInclusive<T>) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Default + Copy + std::fmt::Display,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parsed(name, default)?;
+        if range.contains(&value) {
+            return Ok(value);
+        }
+        let (low, high) = (*range.start(), *range.end());
+        let reason = if low == T::default() {
+            format!("must be at most {high}")
+        } else {
+            format!("must be between {low} and {high}")
+        };
+        Err(ConfigError::Invalid { name, reason })
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +219,15 @@ mod tests {
         assert_eq!(env.list("L"), Some(vec!["name".to_owned(), "locale".to_owned()]));
         assert_eq!(env.parsed("N", 3_u64), Ok(12));
         assert_eq!(env.parsed("UNSET", 3_u64), Ok(3));
+        assert_eq!(env.in_range("N", 3_u64, 1..=12), Ok(12));
+        assert_eq!(env.in_range("UNSET", 3_u64, 1..=12), Ok(3));
+        let reason = |r: Result<u64, ConfigError>| match r {
+            Err(ConfigError::Invalid { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason(env.in_range("N", 3, 1..=11)), "must be between 1 and 11");
+        assert_eq!(reason(env.in_range("N", 3, 0..=11)), "must be at most 11");
+        assert_eq!(reason(env.in_range("N", 3, 13..=20)), "must be between 13 and 20");
         assert!(matches!(
             env.parsed::<u64>("BAD", 3),
             Err(ConfigError::Invalid { name: "BAD", .. })

@@ -57,12 +57,12 @@ impl RecentAuth {
 
     /// `RECENT_AUTH_SECONDS` (default 300).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Self::new(env.parsed("RECENT_AUTH_SECONDS", DEFAULT_RECENT_AUTH_SECONDS)?).map_err(|reason| {
-            ConfigError::Invalid {
-                name: "RECENT_AUTH_SECONDS",
-                reason,
-            }
-        })
+        let max_age = env.in_range(
+            "RECENT_AUTH_SECONDS",
+            DEFAULT_RECENT_AUTH_SECONDS,
+            1..=MAX_RECENT_AUTH_SECONDS,
+        )?;
+        Ok(Self { max_age })
     }
 
     /// The longest age accepted, in seconds (the `max_age` a client is told).

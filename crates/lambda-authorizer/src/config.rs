@@ -104,32 +104,21 @@ impl AuthorizerConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let rules = load_rules(env)?;
         let pools = load_pools(env)?;
-        let leeway_seconds = env.parsed("JWT_LEEWAY_SECONDS", 5_u64)?;
-        if leeway_seconds > MAX_LEEWAY_SECONDS {
-            return Err(invalid(
-                "JWT_LEEWAY_SECONDS",
-                format!("must be at most {MAX_LEEWAY_SECONDS}"),
-            ));
-        }
-        let cache_size = env.parsed("VERIFIED_TOKEN_CACHE_SIZE", 1024_usize)?;
-        if cache_size > MAX_CACHE_SIZE {
-            return Err(invalid(
-                "VERIFIED_TOKEN_CACHE_SIZE",
-                format!("must be at most {MAX_CACHE_SIZE}"),
-            ));
-        }
+        let leeway_seconds = env.in_range("JWT_LEEWAY_SECONDS", 5_u64, 0..=MAX_LEEWAY_SECONDS)?;
+        let cache_size = env.in_range("VERIFIED_TOKEN_CACHE_SIZE", 1024_usize, 0..=MAX_CACHE_SIZE)?;
         let defaults = JwksSettings::default();
         let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-            let v = env.parsed(name, default.as_secs())?;
-            if v == 0 || v > MAX_JWKS_SECONDS {
-                return Err(invalid(name, format!("must be between 1 and {MAX_JWKS_SECONDS}")));
-            }
-            Ok(Duration::from_secs(v))
+            Ok(Duration::from_secs(env.in_range(
+                name,
+                default.as_secs(),
+                1..=MAX_JWKS_SECONDS,
+            )?))
         };
-        let timeout_ms = env.parsed("JWKS_FETCH_TIMEOUT_MS", defaults.fetch_timeout.as_millis() as u64)?;
-        if !(100..=30_000).contains(&timeout_ms) {
-            return Err(invalid("JWKS_FETCH_TIMEOUT_MS", "must be between 100 and 30000"));
-        }
+        let timeout_ms = env.in_range(
+            "JWKS_FETCH_TIMEOUT_MS",
+            defaults.fetch_timeout.as_millis() as u64,
+            100..=30_000,
+        )?;
         let jwks = JwksSettings {
             backoff: secs("JWKS_BACKOFF_SECONDS", defaults.backoff)?,
             max_age: secs("JWKS_MAX_AGE_SECONDS", defaults.max_age)?,
@@ -179,14 +168,8 @@ impl AuthorizerConfig {
 
 fn revocation_settings(env: &Env) -> Result<RevocationSettings, ConfigError> {
     let defaults = RevocationSettings::default();
-    let cache_seconds = env.parsed("REVOCATION_CACHE_SECONDS", defaults.cache_for.as_secs())?;
-    if cache_seconds > 60 {
-        return Err(invalid("REVOCATION_CACHE_SECONDS", "must be at most 60"));
-    }
-    let timeout_ms = env.parsed("REVOCATION_TIMEOUT_MS", defaults.timeout.as_millis() as u64)?;
-    if !(10..=5_000).contains(&timeout_ms) {
-        return Err(invalid("REVOCATION_TIMEOUT_MS", "must be between 10 and 5000"));
-    }
+    let cache_seconds = env.in_range("REVOCATION_CACHE_SECONDS", defaults.cache_for.as_secs(), 0..=60)?;
+    let timeout_ms = env.in_range("REVOCATION_TIMEOUT_MS", defaults.timeout.as_millis() as u64, 10..=5_000)?;
     Ok(RevocationSettings {
         cache_for: Duration::from_secs(cache_seconds),
         timeout: Duration::from_millis(timeout_ms),

@@ -20,9 +20,9 @@
 //! tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "request body");
 //! ```
 
-use std::env;
 use std::str::FromStr;
 
+use auth_contract::config::Env;
 use tracing::Subscriber;
 use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
@@ -71,12 +71,14 @@ pub struct LogSettings {
 }
 
 impl LogSettings {
-    /// From the process environment.
-    pub fn from_env() -> Self {
-        let rust_log = env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    /// From the environment (blank values count as unset).
+    pub fn from_env(env: &Env) -> Self {
+        let rust_log = env.optional("RUST_LOG");
         Self {
-            level: env::var("AWS_LAMBDA_LOG_LEVEL").ok().or_else(|| rust_log.clone()),
-            json: env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")),
+            level: env.optional("AWS_LAMBDA_LOG_LEVEL").or_else(|| rust_log.clone()),
+            json: env
+                .optional("AWS_LAMBDA_LOG_FORMAT")
+                .is_some_and(|f| f.eq_ignore_ascii_case("json")),
             directives: rust_log,
         }
     }
@@ -118,7 +120,8 @@ where
 /// once, first thing in `main`.
 pub fn init() {
     // A second call (tests) keeps the first subscriber.
-    let _ = tracing::subscriber::set_global_default(subscriber(&LogSettings::from_env(), std::io::stdout));
+    let _ =
+        tracing::subscriber::set_global_default(subscriber(&LogSettings::from_env(&Env::process()), std::io::stdout));
 }
 
 #[cfg(test)]
@@ -127,6 +130,25 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn settings_come_from_the_environment_blank_values_unset() {
+        let env = Env::from_pairs(&[
+            ("AWS_LAMBDA_LOG_LEVEL", " "),
+            ("RUST_LOG", "account_api=debug"),
+            ("AWS_LAMBDA_LOG_FORMAT", "json"),
+        ]);
+        let settings = LogSettings::from_env(&env);
+        assert_eq!(
+            settings.level.as_deref(),
+            Some("account_api=debug"),
+            "a blank level falls back"
+        );
+        assert_eq!(settings.directives.as_deref(), Some("account_api=debug"));
+        assert!(settings.json);
+        let lambda = LogSettings::from_env(&Env::from_pairs(&[("AWS_LAMBDA_LOG_LEVEL", "WARN")]));
+        assert_eq!((lambda.level.as_deref(), lambda.json), (Some("WARN"), false));
+    }
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -20,7 +20,9 @@
 //! use auth_contract::revocation::{Revocation, RevocationKey, RevocationStore};
 //! use revocation_store::DynamoStore;
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = DynamoStore::from_env(&Env::process(), "auth-revocations")?;
+//! let Some(store) = DynamoStore::configured(&Env::process())? else {
+//!     return Ok(()); // no REVOCATION_TABLE: nothing to revoke into
+//! };
 //! let key = RevocationKey::user("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123", "u-1");
 //! store.write(&Revocation::new(&key, 1_900_000_000)).await?;
 //! # Ok(()) }
@@ -106,6 +108,15 @@ impl std::fmt::Debug for DynamoStore {
 }
 
 impl DynamoStore {
+    /// The store of the table `REVOCATION_TABLE` names (the one place that variable is read),
+    /// or `None` when it is unset: the functions then end no sessions and the authorizer checks
+    /// no records.
+    pub fn configured(env: &Env) -> Result<Option<Self>, ConfigError> {
+        env.optional("REVOCATION_TABLE")
+            .map(|table| Self::from_env(env, &table))
+            .transpose()
+    }
+
     /// The store for `table`, connecting as the environment says.
     pub fn from_env(env: &Env, table: &str) -> Result<Self, ConfigError> {
         Self::new(Connection::from_env(env)?, table).map_err(|reason| ConfigError::Invalid {

@@ -18,8 +18,8 @@ async fn main() -> Result<(), Error> {
     lambda_logging::init();
     let env = Env::process();
     let mut deps = AuthorizerDeps::from_env(&env)?;
-    if let Some(table) = env.optional("REVOCATION_TABLE") {
-        deps = deps.with_revocation(Arc::new(DynamoStore::from_env(&env, &table)?));
+    if let Some(store) = DynamoStore::configured(&env)? {
+        deps = deps.with_revocation(Arc::new(store));
     }
     if let Err(e) = deps.hydrate().await {
         // Not fatal: verification retries after the back-off window and fails meanwhile.
