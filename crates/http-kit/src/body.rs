@@ -236,22 +236,20 @@ pub fn path_parameter<T: TryFrom<String, Error = String>>(request: &Request, nam
     T::try_from(decoded).map_err(|message| ApiError::validation(name, message))
 }
 
+/// `percent-encoding` decodes; a `%` not followed by two hex digits, which it would pass
+/// through, is refused here instead, as is a result that is not UTF-8.
 fn percent_decode(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
+    let well_formed = (bytes.iter().enumerate()).filter(|(_, b)| **b == b'%').all(|(i, _)| {
+        bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 /// The route a request came in on: its method and API Gateway resource (`/admin/users/{username}`),
@@ -413,6 +411,19 @@ mod tests {
         assert_eq!(
             path_parameter::<Username>(&missing, "username").unwrap_err().status(),
             400
+        );
+    }
+
+    #[test]
+    fn a_stray_or_signed_percent_is_refused_not_decoded() {
+        assert_eq!(percent_decode("%+1"), None, "not the byte 1: a sign is no hex digit");
+        assert_eq!(percent_decode("%-1"), None);
+        assert_eq!(percent_decode("a%4"), None);
+        assert_eq!(percent_decode("%E2%82%AC").as_deref(), Some("€"));
+        assert_eq!(
+            percent_decode("a+b").as_deref(),
+            Some("a+b"),
+            "`+` is no space in a path"
         );
     }
 
