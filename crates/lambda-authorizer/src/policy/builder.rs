@@ -145,10 +145,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn a_resource_is_the_method_arn_it_names(region in "[a-z]{2}-[a-z]{4,9}-[1-9]", account in "[0-9]{12}", api in "[a-z0-9]{10}",
+        fn a_method_arn_parses_and_its_resource_is_itself(region in "[a-z]{2}-[a-z]{4,9}-[1-9]", account in "[0-9]{12}", api in "[a-z0-9]{10}",
                                                  stage in "[A-Za-z0-9_$]{1,10}", path in "(/[A-Za-z0-9._-]{1,8}){0,4}") {
             let arn = format!("arn:aws:execute-api:{region}:{account}:{api}/{stage}/PUT{}", if path.is_empty() { "/".to_owned() } else { path.clone() });
             let m = MethodArn::parse(&arn).unwrap();
+            prop_assert_eq!(m.verb(), Some(Verb::Put));
+            prop_assert_eq!(m.path, path.strip_prefix('/').unwrap_or(""));
+            prop_assert_eq!(m.prefix(), format!("arn:aws:execute-api:{region}:{account}:{api}/{stage}"));
+            prop_assert_eq!(m.request_path(), if path.is_empty() { "/" } else { path.as_str() });
             let r = PolicyBuilder::for_method_arn(&m).resource(Verb::Put, &path).unwrap();
             let expected = if path.is_empty() { format!("{}/PUT/", m.prefix()) } else { arn.clone() };
             prop_assert_eq!(r, expected);
