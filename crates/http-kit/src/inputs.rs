@@ -12,19 +12,26 @@ fn char_count_between(value: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&n)
 }
 
-/// A Cognito username: 1 to 128 characters, no white space or control characters.
+/// The one shape of the names a user pool keeps (usernames, group names): 1 to 128
+/// characters, no white space or control characters.
+fn pool_name(value: &str) -> Result<(), String> {
+    if !char_count_between(value, 1, 128) {
+        return Err("must be 1 to 128 characters".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    Ok(())
+}
+
+/// A Cognito username, in the shape of `pool_name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl TryFrom<String> for Username {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        if !char_count_between(&value, 1, 128) {
-            return Err("must be 1 to 128 characters".into());
-        }
-        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces or control characters".into());
-        }
+        pool_name(&value)?;
         Ok(Self(value))
     }
 }
@@ -123,19 +130,14 @@ impl Team {
     }
 }
 
-/// A user pool group name: 1 to 128 characters, no white space or control characters.
+/// A user pool group name, in the shape of `pool_name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupName(String);
 
 impl TryFrom<String> for GroupName {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        if !char_count_between(&value, 1, 128) {
-            return Err("must be 1 to 128 characters".into());
-        }
-        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces or control characters".into());
-        }
+        pool_name(&value)?;
         Ok(Self(value))
     }
 }
