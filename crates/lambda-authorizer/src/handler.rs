@@ -181,7 +181,8 @@ pub async fn handle_event<S: AsRef<str>>(
             context: Some(context),
         });
     }
-    let policy = (deps.policies)
+    let policy = deps
+        .policies
         .rendered(&deps.rules, &context, &arn, decision)
         .map_err(|e| AuthorizerError::Internal(e.to_string()))?;
     Ok(AuthorizerResponse::Policy { context, policy })

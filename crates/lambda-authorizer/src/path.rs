@@ -138,7 +138,7 @@ impl PathPattern {
     /// that can over-reach, with that parameter spanning two or more segments. A policy that
     /// allows [`Self::glob`] denies these to stay exact. They cover no path of the pattern,
     /// except where a literal after the parameter can also appear in a greedy tail (see
-    /// [`overlap`]).
+    /// `overlap`).
     pub fn gap_globs(&self) -> Vec<String> {
         let greedy = self.segments.last() == Some(&Segment::Greedy);
         let mut globs: Vec<String> = Vec::new();

@@ -329,7 +329,7 @@ impl Rules {
         })
     }
 
-    /// The project's default document ([`DEFAULT_RULES_JSON`]).
+    /// The project's default document (`infra/auth-rules.json`).
     pub fn project_default() -> Result<Self, RulesError> {
         Self::from_json(DEFAULT_RULES_JSON)
     }
