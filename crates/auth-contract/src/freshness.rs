@@ -14,6 +14,8 @@
 //! assert!(!recent.holds(None, 1_000), "no auth_time, nothing shows it is recent");
 //! ```
 
+use std::ops::RangeInclusive;
+
 use crate::config::{ConfigError, Env};
 
 /// How recent a sign-in must be, in seconds, without `RECENT_AUTH_SECONDS`.
@@ -21,6 +23,9 @@ pub const DEFAULT_RECENT_AUTH_SECONDS: u64 = 300;
 
 /// The longest `RECENT_AUTH_SECONDS` accepted: a day, the longest token validity.
 pub const MAX_RECENT_AUTH_SECONDS: u64 = 86_400;
+
+/// Every `RECENT_AUTH_SECONDS` accepted.
+const ACCEPTED_SECONDS: RangeInclusive<u64> = 1..=MAX_RECENT_AUTH_SECONDS;
 
 /// The clock skew allowed on an `auth_time` in the future (the verifier's largest leeway).
 const FUTURE_LEEWAY_SECONDS: u64 = 300;
@@ -48,7 +53,7 @@ impl Default for RecentAuth {
 impl RecentAuth {
     /// A sign-in within `max_age` seconds (1 to [`MAX_RECENT_AUTH_SECONDS`]).
     pub fn new(max_age: u64) -> Result<Self, String> {
-        if (1..=MAX_RECENT_AUTH_SECONDS).contains(&max_age) {
+        if ACCEPTED_SECONDS.contains(&max_age) {
             Ok(Self { max_age })
         } else {
             Err(format!("must be between 1 and {MAX_RECENT_AUTH_SECONDS}"))
@@ -57,11 +62,7 @@ impl RecentAuth {
 
     /// `RECENT_AUTH_SECONDS` (default 300).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let max_age = env.in_range(
-            "RECENT_AUTH_SECONDS",
-            DEFAULT_RECENT_AUTH_SECONDS,
-            1..=MAX_RECENT_AUTH_SECONDS,
-        )?;
+        let max_age = env.in_range("RECENT_AUTH_SECONDS", DEFAULT_RECENT_AUTH_SECONDS, ACCEPTED_SECONDS)?;
         Ok(Self { max_age })
     }
 

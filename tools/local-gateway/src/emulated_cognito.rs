@@ -3,8 +3,9 @@
 //! the SDK retries). Those fail at once, as an unavailable Cognito would, and are noted
 //! ([`noting_gaps`]): the gateway then answers 501 `NotEmulated` naming the call instead of the
 //! function's 503, after the function has checked the request as it does in the cloud. The
-//! functions themselves know nothing of the local stack. Where the emulator answers with another error than Cognito, the error is
-//! translated to Cognito's (one case: an unknown user at ConfirmForgotPassword).
+//! functions themselves know nothing of the local stack. Where the emulator answers with
+//! another error than Cognito, the error is translated to Cognito's (one case: an unknown user
+//! at ConfirmForgotPassword).
 
 use std::cell::Cell;
 use std::collections::BTreeMap;

@@ -97,22 +97,28 @@ mod tests {
     }
 
     /// Every `code` the OpenAPI document's schemas name (`const` or `enum`).
-    fn named_by_openapi(value: &Value, found: &mut BTreeSet<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::Object(code)) = map.get("code") {
-                    let named = code.get("const").into_iter().chain(
-                        code.get("enum")
-                            .into_iter()
-                            .flat_map(|e| e.as_array().map(Vec::as_slice).unwrap_or_default()),
-                    );
-                    found.extend(named.filter_map(Value::as_str).map(str::to_owned));
+    fn named_by_openapi() -> BTreeSet<String> {
+        fn walk(value: &Value, found: &mut BTreeSet<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::Object(code)) = map.get("code") {
+                        let named = code.get("const").into_iter().chain(
+                            code.get("enum")
+                                .into_iter()
+                                .flat_map(|e| e.as_array().map(Vec::as_slice).unwrap_or_default()),
+                        );
+                        found.extend(named.filter_map(Value::as_str).map(str::to_owned));
+                    }
+                    map.values().for_each(|v| walk(v, found));
                 }
-                map.values().for_each(|v| named_by_openapi(v, found));
+                Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+                _ => {}
             }
-            Value::Array(items) => items.iter().for_each(|v| named_by_openapi(v, found)),
-            _ => {}
         }
+        let document: Value = serde_json::from_str(&load_openapi(&default_path()).expect("openapi")).expect("json");
+        let mut found = BTreeSet::new();
+        walk(&document, &mut found);
+        found
     }
 
     #[test]
@@ -126,9 +132,7 @@ mod tests {
 
     #[test]
     fn the_openapi_document_names_only_problems_that_exist() {
-        let document: Value = serde_json::from_str(&load_openapi(&default_path()).expect("openapi")).expect("json");
-        let mut named = BTreeSet::new();
-        named_by_openapi(&document, &mut named);
+        let named = named_by_openapi();
         let problems = every_problem();
         let unknown: Vec<_> = named.iter().filter(|c| !problems.contains_key(c.as_str())).collect();
         assert!(
@@ -140,9 +144,7 @@ mod tests {
 
     #[test]
     fn every_problem_of_the_functions_is_answered_somewhere_in_the_openapi_document() {
-        let document: Value = serde_json::from_str(&load_openapi(&default_path()).expect("openapi")).expect("json");
-        let mut named = BTreeSet::new();
-        named_by_openapi(&document, &mut named);
+        let named = named_by_openapi();
         let missing: Vec<_> = http_kit::testkit::every_error()
             .iter()
             .map(ApiError::code)
