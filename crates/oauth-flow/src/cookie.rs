@@ -141,7 +141,7 @@ mod tests {
 
     fn flow() -> Flow {
         Flow {
-            state: "s1".into(),
+            state: "state-that-must-stay-hidden".into(),
             n: 7,
         }
     }
@@ -150,7 +150,12 @@ mod tests {
     fn a_sealed_value_opens_under_its_key_and_name_only() {
         let key = CookieKey::derive(SECRET).unwrap();
         let sealed = key.seal("flow", &flow()).unwrap();
-        assert!(!sealed.contains("s1"), "the content is not readable");
+        let plain = serde_json::to_vec(&flow()).unwrap();
+        let bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        assert!(
+            !bytes.windows(plain.len()).any(|w| w == plain) && !sealed.contains(&URL_SAFE_NO_PAD.encode(&plain)[..8]),
+            "the content is not readable, raw or in base64"
+        );
         assert_eq!(key.open::<Flow>("flow", &sealed), Some(flow()));
         assert_eq!(key.open::<Flow>("other", &sealed), None, "bound to the cookie's name");
         let other = CookieKey::derive(&format!("{SECRET}-rotated")).unwrap();
