@@ -22,18 +22,15 @@ pub fn document() -> &'static Value {
     })
 }
 
-/// The documented path template (`/admin/users/{username}`) a request path matches.
+/// The documented path template (`/admin/users/{username}`) a request path matches, read as
+/// the gateway and the authorizer read paths (one trailing `/` ignored).
 pub fn path_template(path: &str) -> Option<&'static str> {
     let paths = document()["paths"].as_object()?;
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    paths.keys().map(String::as_str).find(|template| {
-        let pattern: Vec<&str> = template.trim_end_matches('/').split('/').collect();
-        pattern.len() == segments.len()
-            && pattern
-                .iter()
-                .zip(&segments)
-                .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s)
-    })
+    let resource = local_gateway::routes::routed_path(path);
+    paths
+        .keys()
+        .map(String::as_str)
+        .find(|template| lambda_authorizer::PathPattern::parse(template).is_ok_and(|pattern| pattern.matches(resource)))
 }
 
 struct Compiled {

@@ -152,5 +152,47 @@ fn unix_now() -> u64 {
 /// What `lambda_http::run` wants from a handler: it never fails, errors are responses.
 pub type HandlerResult = Result<Response<Body>, Infallible>;
 
+/// The list of route functions: each name is a module above, a crate under `functions/` and
+/// the last part of a `CodeUri` in `infra/template.yaml`. [`FUNCTIONS`] and [`call`] derive
+/// from it; the local gateway dispatches through them and its tests hold them to the template.
+macro_rules! route_functions {
+    ($($name:ident),+ $(,)?) => {
+        /// Every route function's name, as in `functions/` and the template.
+        pub const FUNCTIONS: &[&str] = &[$(stringify!($name)),+];
+
+        /// Runs the handler of the function named `function` (one of [`FUNCTIONS`]) on
+        /// `request`, as its Lambda binary would; `None` for a name that is not a function.
+        pub async fn call<P: IdentityProvider>(
+            function: &str,
+            api: &AccountApi<P>,
+            request: lambda_http::Request,
+        ) -> Option<Response<Body>> {
+            let result = match function {
+                // Boxed: one handler's future at a time, not the largest of all of them.
+                $(stringify!($name) => Box::pin($name::handler(api, request)).await,)+
+                _ => return None,
+            };
+            match result {
+                Ok(response) => Some(response),
+                Err(never) => match never {},
+            }
+        }
+    };
+}
+
+route_functions![
+    admin_users,
+    list_users,
+    logout,
+    me,
+    mfa,
+    password,
+    refresh_tokens,
+    respond_to_challenge,
+    sign_in,
+    sign_up,
+    verify_account,
+];
+
 #[cfg(test)]
 pub(crate) mod test_support;

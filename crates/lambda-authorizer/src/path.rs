@@ -33,6 +33,8 @@ enum Segment {
 pub struct PathPattern {
     raw: String,
     segments: Vec<Segment>,
+    /// Each segment's parameter name (`None` for a literal or `*`).
+    names: Vec<Option<String>>,
 }
 
 impl PathPattern {
@@ -42,6 +44,7 @@ impl PathPattern {
             return Err(format!("path `{raw}` must start with `/`"));
         };
         let mut segments = Vec::new();
+        let mut names = Vec::new();
         if !rest.is_empty() {
             let count = rest.split('/').count();
             for (i, segment) in rest.split('/').enumerate() {
@@ -72,6 +75,7 @@ impl PathPattern {
                     if greedy && !last {
                         return Err(format!("path `{raw}`: `{segment}` may only be the last segment"));
                     }
+                    names.push(Some(name.to_owned()));
                     if greedy { Segment::Greedy } else { Segment::Param }
                 } else if segment.contains('*') {
                     return Err(format!(
@@ -86,12 +90,16 @@ impl PathPattern {
                 } else {
                     Segment::Literal(segment.to_owned())
                 };
+                if names.len() == segments.len() {
+                    names.push(None);
+                }
                 segments.push(parsed);
             }
         }
         Ok(Self {
             raw: raw.to_owned(),
             segments,
+            names,
         })
     }
 
@@ -102,21 +110,50 @@ impl PathPattern {
 
     /// Whether a canonical request path (with or without its leading `/`) matches.
     pub fn matches(&self, path: &str) -> bool {
+        self.walk(path, |_, _| {})
+    }
+
+    /// The named parameters of a path this pattern matches, in order (`{name}` → its segment,
+    /// `{name+}` → the rest of the path); `None` when it does not match. The local stack routes
+    /// requests with it, so a route and a rule agree on what a path is.
+    pub fn parameters<'p>(&self, path: &'p str) -> Option<Vec<(&str, &'p str)>> {
+        let mut found = Vec::new();
+        let matched = self.walk(path, |index, value| {
+            if let Some(Some(name)) = self.names.get(index) {
+                found.push((name.as_str(), value));
+            }
+        });
+        matched.then_some(found)
+    }
+
+    /// Matches `path`, passing each parameter segment's index and value to `capture`.
+    fn walk<'p>(&self, path: &'p str, mut capture: impl FnMut(usize, &'p str)) -> bool {
         let path = path.strip_prefix('/').unwrap_or(path);
         // The root has no segments.
         let mut parts = path.split('/').filter(|_| !path.is_empty());
-        for segment in &self.segments {
+        let mut consumed = 0;
+        for (index, segment) in self.segments.iter().enumerate() {
             match segment {
-                Segment::Greedy => return parts.next().is_some_and(|p| !p.is_empty()) && parts.all(|p| !p.is_empty()),
-                Segment::Param => {
-                    if parts.next().is_none_or(str::is_empty) {
-                        return false;
+                Segment::Greedy => {
+                    let rest = path.get(consumed..).unwrap_or_default();
+                    let matched = parts.next().is_some_and(|p| !p.is_empty()) && parts.all(|p| !p.is_empty());
+                    if matched {
+                        capture(index, rest);
                     }
+                    return matched;
+                }
+                Segment::Param => {
+                    let Some(part) = parts.next().filter(|p| !p.is_empty()) else {
+                        return false;
+                    };
+                    capture(index, part);
+                    consumed += part.len() + 1;
                 }
                 Segment::Literal(text) => {
                     if parts.next() != Some(text.as_str()) {
                         return false;
                     }
+                    consumed += text.len() + 1;
                 }
             }
         }
@@ -473,6 +510,29 @@ mod tests {
     }
 
     #[test]
+    fn parameters_name_what_each_segment_matched() {
+        assert_eq!(
+            p("/teams/{team}/members/{username}").parameters("/teams/red/members/ana"),
+            Some(vec![("team", "red"), ("username", "ana")])
+        );
+        assert_eq!(
+            p("/files/{path+}").parameters("/files/a/b/c"),
+            Some(vec![("path", "a/b/c")])
+        );
+        assert_eq!(
+            p("/x/{id}/{rest+}").parameters("x/1/2/3"),
+            Some(vec![("id", "1"), ("rest", "2/3")])
+        );
+        // `*` matches as `{name+}` does but names nothing; literals name nothing.
+        assert_eq!(p("/files/*").parameters("/files/a/b"), Some(vec![]));
+        assert_eq!(p("/auth/me").parameters("/auth/me"), Some(vec![]));
+        for no in ["/teams/red/members", "/teams//members/ana", "/files", "/files/a//b"] {
+            assert_eq!(p("/teams/{team}/members/{username}").parameters(no), None, "{no}");
+            assert_eq!(p("/files/{path+}").parameters(no), None, "{no}");
+        }
+    }
+
+    #[test]
     fn stars_and_greedy_params_only_at_the_end() {
         for (bad, why) in [
             ("/a/*/b", "may only be the whole last segment"),
@@ -644,6 +704,8 @@ mod tests {
             let request = format!("/{path}");
             let in_glob = glob_match(&pat.glob(), &path);
             let in_gap = pat.gap_globs().iter().any(|g| glob_match(g, &path));
+            // Naming the parameters never changes what matches.
+            prop_assert_eq!(pat.parameters(&request).is_some(), pat.matches(&request));
             if pat.matches(&request) && is_canonical(&request) {
                 prop_assert!(in_glob, "{} {}", raw, path);
                 // A gap covering the pattern's own path is always reported.

@@ -27,14 +27,25 @@ use tracing::Instrument;
 use crate::authorizer::{GatewayRequest, LocalAuthorizer};
 use crate::emulated_cognito::{EmulatedCognito, noting_gaps};
 use crate::problems;
-use crate::routes::{Function, Route, RouteMatch, find};
-use crate::template::GatewayResponse;
+use crate::routes::{Route, RouteMatch, find};
+use crate::template::{GatewayResponse, TemplateError};
 
 /// API Gateway's own payload limit; bigger requests never reach a function.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 /// The stage of the local API.
 pub const STAGE: &str = "local";
 use crate::authorizer::{ACCOUNT_ID, API_ID};
+
+/// The function the OAuth routes' crate (`oauth-flow`) serves; every other function is one of
+/// [`account_api::FUNCTIONS`].
+const OAUTH_FUNCTION: &str = "oauth";
+
+/// The first route whose function (a crate under `functions/`) the gateway has no handler for.
+pub fn unserved(routes: &[Route]) -> Option<&Route> {
+    routes
+        .iter()
+        .find(|r| r.function != OAUTH_FUNCTION && !account_api::FUNCTIONS.contains(&r.function.as_str()))
+}
 
 /// The local API Gateway.
 pub struct Gateway {
@@ -48,15 +59,24 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway for `routes`, answering refusals with `gateway_responses` (the template's).
+    /// A gateway for `routes`, answering refusals with `gateway_responses` (the template's);
+    /// refused when a route's function has no handler here.
     pub fn new(
         routes: Vec<Route>,
         gateway_responses: Vec<GatewayResponse>,
         api: AccountApi<EmulatedCognito>,
         oauth: OAuthApi,
         authorizer: LocalAuthorizer,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, TemplateError> {
+        if let Some(route) = unserved(&routes) {
+            return Err(TemplateError::Invalid(format!(
+                "{} {}: no handler for the function `{}` (not in account_api::FUNCTIONS)",
+                route.method,
+                route.path.as_str(),
+                route.function
+            )));
+        }
+        Ok(Self {
             routes,
             gateway_responses,
             api,
@@ -64,7 +84,7 @@ impl Gateway {
             authorizer,
             requests: AtomicU64::new(0),
             openapi: None,
-        }
+        })
     }
 
     /// Serves `document` (the OpenAPI document, as JSON) at `GET /openapi.json`: the local
@@ -145,7 +165,7 @@ impl Gateway {
                 .authorize(&GatewayRequest {
                     method: &parts.method,
                     path: &path,
-                    resource: &route.path,
+                    resource: route.path.as_str(),
                     headers: &parts.headers,
                     stage: STAGE,
                     request_id,
@@ -154,17 +174,17 @@ impl Gateway {
             {
                 Ok(context) => {
                     event.request_context.authorizer.fields = context;
-                    self.invoke(route.function, &event).await
+                    self.invoke(&route.function, &event).await
                 }
                 Err(refusal) => self.refused(refusal.gateway_response()),
             }
         } else {
-            self.invoke(route.function, &event).await
+            self.invoke(&route.function, &event).await
         };
         tracing::info!(
             method = %parts.method,
             path = %path,
-            function = route.function.crate_name(),
+            function = route.function.as_str(),
             status = response.status().as_u16(),
             "request"
         );
@@ -196,7 +216,7 @@ impl Gateway {
     }
 
     /// Serialises the event and parses it back with `lambda_http`, as the runtime does.
-    async fn invoke(&self, function: Function, event: &ApiGatewayProxyRequest) -> Response<Body> {
+    async fn invoke(&self, function: &str, event: &ApiGatewayProxyRequest) -> Response<Body> {
         let request = match serde_json::to_string(event).map(|json| lambda_http::request::from_str(&json)) {
             Ok(Ok(request)) => request,
             Ok(Err(e)) => return ApiError::internal(format!("event not readable by lambda_http: {e}")).into_response(),
@@ -208,29 +228,20 @@ impl Gateway {
     /// Calls a function's handler with a request parsed from its event.
     /// A function that failed on a Cognito call the emulator lacks answers 501 `NotEmulated`
     /// naming it, rather than its 503.
-    pub async fn call(&self, function: Function, request: lambda_http::Request) -> Response<Body> {
-        // Boxed: the futures of every handler together are large.
-        let (result, gap) = noting_gaps(Box::pin(async {
-            match function {
-                Function::SignUp => account_api::sign_up::handler(&self.api, request).await,
-                Function::VerifyAccount => account_api::verify_account::handler(&self.api, request).await,
-                Function::SignIn => account_api::sign_in::handler(&self.api, request).await,
-                Function::RefreshTokens => account_api::refresh_tokens::handler(&self.api, request).await,
-                Function::Logout => account_api::logout::handler(&self.api, request).await,
-                Function::Me => account_api::me::handler(&self.api, request).await,
-                Function::ListUsers => account_api::list_users::handler(&self.api, request).await,
-                Function::AdminUsers => account_api::admin_users::handler(&self.api, request).await,
-                Function::Password => account_api::password::handler(&self.api, request).await,
-                Function::RespondToChallenge => account_api::respond_to_challenge::handler(&self.api, request).await,
-                Function::Mfa => account_api::mfa::handler(&self.api, request).await,
-                Function::OAuth => oauth_flow::handler(&self.oauth, request).await,
+    pub async fn call(&self, function: &str, request: lambda_http::Request) -> Response<Body> {
+        let (response, gap) = noting_gaps(async {
+            if function == OAUTH_FUNCTION {
+                match Box::pin(oauth_flow::handler(&self.oauth, request)).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            } else {
+                account_api::call(function, &self.api, request)
+                    .await
+                    .unwrap_or_else(|| ApiError::internal(format!("no function named {function}")).into_response())
             }
-        }))
+        })
         .await;
-        let response = match result {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
         match gap {
             Some(operation) if response.status() == http::StatusCode::SERVICE_UNAVAILABLE => {
                 problems::not_emulated(operation).into_response()
@@ -272,7 +283,7 @@ pub fn proxy_event(
     context.apiid = Some(API_ID.into());
     context.stage = Some(STAGE.into());
     context.request_id = Some(request_id.into());
-    context.resource_path = Some(route.path.clone());
+    context.resource_path = Some(route.path.as_str().to_owned());
     context.path = Some(format!("/{STAGE}{}", uri.path()));
     context.http_method = method.clone();
     context.protocol = Some("HTTP/1.1".into());
@@ -280,7 +291,7 @@ pub fn proxy_event(
     context.identity.source_ip = Some("127.0.0.1".into());
 
     let mut event = ApiGatewayProxyRequest::default();
-    event.resource = Some(route.path.clone());
+    event.resource = Some(route.path.as_str().to_owned());
     event.path = Some(uri.path().to_owned());
     event.http_method = method.clone();
     event.headers = headers.clone();

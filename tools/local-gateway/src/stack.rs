@@ -233,7 +233,7 @@ impl LocalStack {
                 api,
                 oauth,
                 authorizer,
-            )
+            )?
             .with_openapi(openapi),
         );
 
