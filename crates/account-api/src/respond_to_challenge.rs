@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 
 use http_kit::ApiError;
-use http_kit::body::json_object;
+use http_kit::body::{JsonFields, json_object};
 use http_kit::inputs::{ConfirmationCode, Password, Session, Username};
 use http_kit::respond;
 use http_kit::response::json;
@@ -184,71 +184,46 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<ChallengeRequest, 
     let challenge = fields.required::<Challenge>("challengeName");
     let session = fields.required::<Session>("session");
     let username = fields.required::<Username>("username");
-    let raw = fields.required_string_map("responses");
-    let mut checked = None;
-    if let (Some(challenge), Some(raw)) = (challenge, raw) {
-        let mut errors = Vec::new();
-        checked = check_responses(api, challenge, raw, &mut errors);
-        for (source, message) in errors {
-            // A value that was not a string is reported as such, not also as missing.
-            if !fields.rejected(&source) {
-                fields.reject(&source, message);
-            }
+    let answer = fields.required_object("responses", |responses| match challenge {
+        Some(challenge) => read_answer(api, challenge, responses),
+        // Which answers are valid depends on the challenge, already reported.
+        None => {
+            responses.skip_remaining();
+            None
         }
-    }
+    });
     fields.finish(|| {
         Some(ChallengeRequest {
             challenge: challenge?,
             session: session?,
             username: username?,
-            answer: checked?,
+            answer: answer?,
         })
     })
 }
 
-/// The answers `challenge` takes, each checked; every problem goes to `errors` as
-/// `(responses.<NAME>, message)`.
-fn check_responses<P>(
-    api: &AccountApi<P>,
-    challenge: Challenge,
-    mut raw: BTreeMap<String, String>,
-    errors: &mut Vec<(String, String)>,
-) -> Option<Answer> {
-    let source = |name: &str| format!("responses.{name}");
-    let mut responses = BTreeMap::new();
-    let take = |name: &str, raw: &mut BTreeMap<String, String>, errors: &mut Vec<(String, String)>| {
-        let value = raw.remove(name);
-        if value.is_none() {
-            errors.push((source(name), "is required".into()));
-        }
-        value
-    };
-    let mut finish_totp_setup = None;
-    match challenge {
+/// The answers `challenge` takes, each checked; any other name is refused as no answer to it.
+fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut JsonFields) -> Option<Answer> {
+    let answer = match challenge {
         Challenge::NewPasswordRequired => {
-            if let Some(value) = take("NEW_PASSWORD", &mut raw, errors) {
-                match Password::try_from(value) {
-                    Ok(password) => {
-                        responses.insert("NEW_PASSWORD".to_owned(), SecretString::from(password));
-                    }
-                    Err(message) => errors.push((source("NEW_PASSWORD"), message)),
-                }
-            }
-            let attributes: Vec<String> = raw
-                .keys()
-                .filter(|k| k.starts_with("userAttributes."))
-                .cloned()
-                .collect();
-            for key in attributes {
-                let Some(value) = raw.remove(&key) else { continue };
+            let password = responses.required::<Password>("NEW_PASSWORD");
+            let mut answers = BTreeMap::new();
+            for key in responses.names_starting_with("userAttributes.") {
+                let Some(value) = responses.required_string(&key) else {
+                    continue;
+                };
                 let name = key.trim_start_matches("userAttributes.");
                 match api.sign_up_attributes.check(name, &value, &[]) {
                     Ok(()) => {
-                        responses.insert(key, SecretString::from(value));
+                        answers.insert(key, SecretString::from(value));
                     }
-                    Err(message) => errors.push((source(&key), message)),
+                    Err(message) => responses.reject(&key, message),
                 }
             }
+            password.map(|password| {
+                answers.insert("NEW_PASSWORD".to_owned(), SecretString::from(password));
+                Answer::Responses(answers)
+            })
         }
         Challenge::SmsMfa | Challenge::SoftwareTokenMfa => {
             let name = if challenge == Challenge::SmsMfa {
@@ -256,44 +231,31 @@ fn check_responses<P>(
             } else {
                 "SOFTWARE_TOKEN_MFA_CODE"
             };
-            if let Some(value) = take(name, &mut raw, errors) {
-                match ConfirmationCode::try_from(value) {
-                    Ok(code) => {
-                        responses.insert(name.to_owned(), SecretString::from(code));
-                    }
-                    Err(message) => errors.push((source(name), message)),
-                }
-            }
+            responses
+                .required::<ConfirmationCode>(name)
+                .map(|code| Answer::Responses(BTreeMap::from([(name.to_owned(), SecretString::from(code))])))
         }
-        Challenge::SelectMfaType => {
-            if let Some(value) = take("ANSWER", &mut raw, errors) {
-                if ["SMS_MFA", "SOFTWARE_TOKEN_MFA"].contains(&value.as_str()) {
-                    responses.insert("ANSWER".to_owned(), SecretString::from(value));
-                } else {
-                    errors.push((source("ANSWER"), "must be SMS_MFA or SOFTWARE_TOKEN_MFA".into()));
-                }
+        Challenge::SelectMfaType => responses.required_string("ANSWER").and_then(|choice| {
+            if ["SMS_MFA", "SOFTWARE_TOKEN_MFA"].contains(&choice.as_str()) {
+                Some(Answer::Responses(BTreeMap::from([(
+                    "ANSWER".to_owned(),
+                    SecretString::from(choice),
+                )])))
+            } else {
+                responses.reject("ANSWER", "must be SMS_MFA or SOFTWARE_TOKEN_MFA");
+                None
             }
-        }
-        Challenge::MfaSetup => {
-            if let Some(value) = raw.remove("SOFTWARE_TOKEN_MFA_CODE") {
-                match ConfirmationCode::try_from(value) {
-                    Ok(code) => finish_totp_setup = Some(code),
-                    Err(message) => errors.push((source("SOFTWARE_TOKEN_MFA_CODE"), message)),
-                }
-            }
-        }
-    }
-    for name in raw.keys() {
-        errors.push((source(name), format!("is not an answer to {}", challenge.name())));
-    }
-    if !errors.is_empty() {
-        return None;
-    }
-    Some(match (challenge, finish_totp_setup) {
-        (Challenge::MfaSetup, Some(code)) => Answer::FinishTotpSetup(code),
-        (Challenge::MfaSetup, None) => Answer::StartTotpSetup,
-        _ => Answer::Responses(responses),
-    })
+        }),
+        // Without a code, the first of the two calls; an invalid code is already rejected.
+        Challenge::MfaSetup => Some(
+            match responses.optional::<ConfirmationCode>("SOFTWARE_TOKEN_MFA_CODE") {
+                Some(code) => Answer::FinishTotpSetup(code),
+                None => Answer::StartTotpSetup,
+            },
+        ),
+    };
+    responses.reject_remaining(&format!("is not an answer to {}", challenge.name()));
+    answer
 }
 
 #[cfg(test)]

@@ -62,11 +62,15 @@ pub fn json_object(request: &Request) -> Result<JsonFields, ApiError> {
 }
 
 /// Takes fields out of a JSON object one by one, collecting one error per bad field, so the
-/// caller learns about every problem in a single answer.
+/// caller learns about every problem in a single answer. A nested object is read with the same
+/// methods ([`JsonFields::required_object`]), its problems named `outer.inner`.
 #[derive(Debug)]
 pub struct JsonFields {
     map: Map<String, Value>,
     errors: Vec<FieldError>,
+    /// What the sources of this object's errors start with: empty for the body, `responses.`
+    /// for the object in its `responses` field.
+    prefix: String,
 }
 
 impl JsonFields {
@@ -75,6 +79,7 @@ impl JsonFields {
         Self {
             map,
             errors: Vec::new(),
+            prefix: String::new(),
         }
     }
 
@@ -85,12 +90,57 @@ impl JsonFields {
 
     /// Whether `source` has been rejected already (so a later rule does not report it twice).
     pub fn rejected(&self, source: &str) -> bool {
+        let source = format!("{}{source}", self.prefix);
         self.errors.iter().any(|e| e.source == source)
     }
 
     /// Adds an error found by the caller (a rule across fields, say).
     pub fn reject(&mut self, source: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(source, message));
+        self.errors
+            .push(FieldError::new(format!("{}{source}", self.prefix), message));
+    }
+
+    /// A required object field, its fields read by `read` with these same methods; its problems
+    /// are named `name.<field>`, and a field `read` did not take is not a known one.
+    pub fn required_object<T>(&mut self, name: &str, read: impl FnOnce(&mut JsonFields) -> Option<T>) -> Option<T> {
+        let map = match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.reject(name, "is required");
+                return None;
+            }
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                self.reject(name, "must be an object");
+                return None;
+            }
+        };
+        let mut nested = JsonFields {
+            map,
+            errors: Vec::new(),
+            prefix: format!("{}{name}.", self.prefix),
+        };
+        let value = read(&mut nested);
+        nested.reject_remaining("is not a known field");
+        self.errors.append(&mut nested.errors);
+        value
+    }
+
+    /// The names of the fields not taken yet that start with `start` (`userAttributes.`).
+    pub fn names_starting_with(&self, start: &str) -> Vec<String> {
+        self.map.keys().filter(|k| k.starts_with(start)).cloned().collect()
+    }
+
+    /// Rejects every field not taken yet with `message` (`is not an answer to SMS_MFA`).
+    pub fn reject_remaining(&mut self, message: &str) {
+        for name in std::mem::take(&mut self.map).keys() {
+            self.reject(name, message);
+        }
+    }
+
+    /// Drops the fields not taken yet, unread: what they mean depends on a field that was
+    /// rejected, which is the error to report.
+    pub fn skip_remaining(&mut self) {
+        self.map.clear();
     }
 
     fn take_string(&mut self, name: &str, required: bool) -> Option<String> {
@@ -119,6 +169,11 @@ impl JsonFields {
         }
     }
 
+    /// A required string field, as it is (for a check that needs more than the value).
+    pub fn required_string(&mut self, name: &str) -> Option<String> {
+        self.take_string(name, true)
+    }
+
     /// A required string field, validated into `T`.
     pub fn required<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<T> {
         let raw = self.take_string(name, true)?;
@@ -129,16 +184,6 @@ impl JsonFields {
     pub fn optional<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<T> {
         let raw = self.take_string(name, false)?;
         self.validate(name, raw)
-    }
-
-    /// A required object of string values.
-    pub fn required_string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
-        if matches!(self.map.get(name), None | Some(Value::Null)) {
-            self.map.remove(name);
-            self.reject(name, "is required");
-            return None;
-        }
-        self.optional_string_map(name)
     }
 
     /// An optional object of string values (`{"name": "Ada"}`).
@@ -213,10 +258,7 @@ impl JsonFields {
     ///
     /// `build` sees `None` only where a field was rejected, so that case is already an error.
     pub fn finish<T>(mut self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
-        let unknown: Vec<String> = self.map.keys().cloned().collect();
-        for name in unknown {
-            self.errors.push(FieldError::new(name, "is not a known field"));
-        }
+        self.reject_remaining("is not a known field");
         if !self.errors.is_empty() {
             return Err(ApiError::Validation(self.errors));
         }
@@ -369,6 +411,63 @@ mod tests {
         sources.sort();
         assert_eq!(status, 400);
         assert_eq!(sources, ["password", "userName", "username"]);
+    }
+
+    #[test]
+    fn nested_objects_are_read_alike_and_name_their_fields() {
+        let mut fields = json_object(&request(
+            Some("application/json"),
+            r#"{"outer": {"name": "ada", "bad": 7, "extra": "x", "inner": {"deep": 1}}, "flat": {}}"#,
+        ))
+        .unwrap();
+        let name = fields.required_object("outer", |outer| {
+            assert!(outer.required::<Username>("bad").is_none());
+            outer.required_object("inner", |inner| inner.required::<Username>("deep"));
+            assert!(outer.rejected("bad"));
+            outer.required::<Username>("name")
+        });
+        assert_eq!(name.map(|n| n.as_str().to_owned()), Some("ada".to_owned()));
+        assert_eq!(fields.required_object("missing", |_| Some(())), None);
+        let nothing: Option<()> = fields.required_object("flat", |flat| {
+            assert!(flat.names_starting_with("").is_empty());
+            None
+        });
+        assert_eq!(nothing, None);
+        let (_, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
+        sources.sort();
+        assert_eq!(sources, ["missing", "outer.bad", "outer.extra", "outer.inner.deep"]);
+    }
+
+    #[test]
+    fn what_is_left_of_an_object_is_rejected_or_skipped_as_asked() {
+        let body =
+            r#"{"a": {"userAttributes.name": "x", "userAttributes.team": "y", "NOPE": "z"}, "b": {"any": 1}, "c": []}"#;
+        let mut fields = json_object(&request(Some("application/json"), body)).unwrap();
+        fields.required_object("a", |a| {
+            assert_eq!(
+                a.names_starting_with("userAttributes."),
+                ["userAttributes.name", "userAttributes.team"]
+            );
+            a.reject_remaining("is not an answer");
+            Some(())
+        });
+        fields.required_object("b", |b| {
+            b.skip_remaining();
+            Some(())
+        });
+        fields.required_object("c", |_| Some(()));
+        let Err(ApiError::Validation(errors)) = fields.finish(|| Some(())) else {
+            panic!("errors expected")
+        };
+        let mut found: Vec<(String, String)> = errors.into_iter().map(|e| (e.source, e.message)).collect();
+        found.sort();
+        let expected = [
+            ("a.NOPE", "is not an answer"),
+            ("a.userAttributes.name", "is not an answer"),
+            ("a.userAttributes.team", "is not an answer"),
+            ("c", "must be an object"),
+        ];
+        assert_eq!(found, expected.map(|(s, m)| (s.to_owned(), m.to_owned())));
     }
 
     #[test]
