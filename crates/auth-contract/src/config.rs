@@ -40,7 +40,7 @@ impl PoolLocation {
     /// comes from the pool id, else `AWS_REGION`.
     pub fn from_env(env: &Env, pool_id: &str) -> Result<Self, ConfigError> {
         check_pool_id(pool_id).map_err(|reason| ConfigError::Invalid {
-            name: "COGNITO_USER_POOL_ID",
+            name: USER_POOL_ID,
             reason,
         })?;
         let region = match region_of(pool_id) {
@@ -89,14 +89,41 @@ pub fn region_of(pool_id: &str) -> Option<&str> {
     .then_some(region)
 }
 
-/// A user pool id's shape: 1 to 55 letters, digits, `_` or `-`.
+/// The variable that names the user pool.
+pub const USER_POOL_ID: &str = "COGNITO_USER_POOL_ID";
+
+/// `COGNITO_USER_POOL_ID`, checked ([`check_pool_id`]); `None` when unset. Every crate reads
+/// the variable through this (or [`required_user_pool_id`]).
+pub fn user_pool_id(env: &Env) -> Result<Option<String>, ConfigError> {
+    env.optional(USER_POOL_ID)
+        .map(|id| {
+            check_pool_id(&id).map(|()| id).map_err(|reason| ConfigError::Invalid {
+                name: USER_POOL_ID,
+                reason,
+            })
+        })
+        .transpose()
+}
+
+/// [`user_pool_id`], which must be set.
+pub fn required_user_pool_id(env: &Env) -> Result<String, ConfigError> {
+    user_pool_id(env)?.ok_or(ConfigError::Missing(USER_POOL_ID))
+}
+
+/// A user pool id's shape, `<region>_<id>`: 1 to 55 letters, digits, `_` or `-`, with a `_`
+/// (a pasted client id, which has none, is caught here rather than as a confusing
+/// ResourceNotFound at the first request).
 pub fn check_pool_id(id: &str) -> Result<(), String> {
-    let ok =
-        !id.is_empty() && id.len() <= 55 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = !id.is_empty()
+        && id.len() <= 55
+        && id.contains('_')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(format!("`{id}` is not a user pool id"))
+        Err(format!(
+            "`{id}` is not a user pool id (expected the form <region>_<id>)"
+        ))
     }
 }
 
@@ -232,5 +259,28 @@ mod tests {
             env.parsed::<u64>("BAD", 3),
             Err(ConfigError::Invalid { name: "BAD", .. })
         ));
+    }
+
+    #[test]
+    fn the_pool_id_has_the_shape_cognito_gives_it() {
+        let read = |value: &str| user_pool_id(&Env::from_pairs(&[(USER_POOL_ID, value)]));
+        assert_eq!(read("eu-west-1_AbC123"), Ok(Some("eu-west-1_AbC123".to_owned())));
+        assert_eq!(user_pool_id(&Env::from_pairs(&[])), Ok(None));
+        assert_eq!(
+            required_user_pool_id(&Env::from_pairs(&[])),
+            Err(ConfigError::Missing(USER_POOL_ID))
+        );
+        let long = format!("eu-west-1_{}", "a".repeat(46));
+        for bad in [
+            "1example23456789abcdefghij",
+            "eu west_1",
+            "eu-west-1_a/b",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(read(bad), Err(ConfigError::Invalid { name: USER_POOL_ID, .. })),
+                "{bad}"
+            );
+        }
     }
 }

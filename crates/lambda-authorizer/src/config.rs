@@ -1,27 +1,16 @@
 //! The authorizer's settings, read once at cold start from an [`Env`] (a map in tests).
 //!
-//! | Variable | Meaning | Default |
-//! |---|---|---|
-//! | `COGNITO_USER_POOL_ID` | the pool, e.g. `eu-west-1_AbC123` | required unless `COGNITO_POOLS` |
-//! | `COGNITO_CLIENT_ID` | accepted app client ids, comma-separated | required with the pool id |
-//! | `AWS_REGION` | region for the issuer when the pool id has no region prefix | set by Lambda |
-//! | `COGNITO_ISSUER` | overrides `https://cognito-idp.<region>.amazonaws.com/<pool>` | derived |
-//! | `COGNITO_JWKS_URL` | overrides `<issuer>/.well-known/jwks.json` (emulators) | derived |
-//! | `COGNITO_POOLS` | more pools: `[{"userPoolId", "clientIds", "issuer"?, "jwksUrl"?, "region"?}]` | none |
-//! | `TOKEN_USE` | `access` or `id` | `access` |
-//! | `AUTH_RULES` / `AUTH_RULES_FILE` | the rule document, inline or in a file (not both) | the project default |
-//! | `AUTHORIZER_RESPONSE` | `policy` or `simple` (HTTP API payload 2.0 only) | `policy` |
-//! | `JWT_LEEWAY_SECONDS` | clock skew on `exp`/`nbf`/`iat`, at most 300 | 5 |
-//! | `VERIFIED_TOKEN_CACHE_SIZE` | verified-token cache entries, 0 disables | 1024 |
-//! | `JWKS_BACKOFF_SECONDS`, `JWKS_MAX_AGE_SECONDS`, `JWKS_MAX_STALE_SECONDS`, `JWKS_FETCH_TIMEOUT_MS` | JWKS cache tuning | 10, 3600, 3600, 3000 |
-//! | `REVOCATION_CACHE_SECONDS`, `REVOCATION_TIMEOUT_MS`, `REVOCATION_FAIL_OPEN` | the revocation check, when the binary attaches a store (`REVOCATION_TABLE`) | 5, 300, false |
+//! The variables, what they mean and their defaults are in `docs/configuration.md`, the one
+//! table of every function's settings.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use auth_contract::config::{ConfigError, Env, PoolLocation, check_http_url, check_pool_id, region_of};
+use auth_contract::config::{
+    ConfigError, Env, PoolLocation, USER_POOL_ID, check_http_url, check_pool_id, region_of, user_pool_id,
+};
 use cognito_jwt::{JwksSettings, PoolConfig, TokenUse};
 
 use crate::revocation::RevocationSettings;
@@ -193,8 +182,7 @@ fn load_rules(env: &Env) -> Result<Rules, ConfigError> {
 
 fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
     let mut pools = Vec::new();
-    if let Some(pool_id) = env.optional("COGNITO_USER_POOL_ID") {
-        check_pool_id(&pool_id).map_err(|r| invalid("COGNITO_USER_POOL_ID", r))?;
+    if let Some(pool_id) = user_pool_id(env)? {
         let client_ids = env
             .list("COGNITO_CLIENT_ID")
             .filter(|l| !l.is_empty())
@@ -242,7 +230,7 @@ fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
         }
     }
     if pools.is_empty() {
-        return Err(ConfigError::Missing("COGNITO_USER_POOL_ID"));
+        return Err(ConfigError::Missing(USER_POOL_ID));
     }
     for (i, p) in pools.iter().enumerate() {
         if pools.iter().skip(i + 1).any(|q| q.issuer == p.issuer) {
@@ -348,7 +336,7 @@ mod tests {
         ]))
         .unwrap();
         assert!(c.pools[0].issuer.contains("cognito-idp.us-east-2."));
-        let e = env(&[("COGNITO_USER_POOL_ID", "plainpool"), ("COGNITO_CLIENT_ID", "c")]);
+        let e = env(&[("COGNITO_USER_POOL_ID", "local_pool"), ("COGNITO_CLIENT_ID", "c")]);
         assert_eq!(
             AuthorizerConfig::from_env(&e).unwrap_err(),
             ConfigError::Missing("AWS_REGION")
@@ -359,7 +347,7 @@ mod tests {
     fn several_pools() {
         let e = env(&with(&[(
             "COGNITO_POOLS",
-            r#"[{"userPoolId":"us-east-1_Two","clientIds":["t1"]},{"userPoolId":"p3","region":"ap-south-1","clientIds":["t3"],"jwksUrl":"http://127.0.0.1:1/p3/jwks"}]"#,
+            r#"[{"userPoolId":"us-east-1_Two","clientIds":["t1"]},{"userPoolId":"local_p3","region":"ap-south-1","clientIds":["t3"],"jwksUrl":"http://127.0.0.1:1/p3/jwks"}]"#,
         )]));
         let c = AuthorizerConfig::from_env(&e).unwrap();
         assert_eq!(c.pools.len(), 3);
@@ -367,7 +355,10 @@ mod tests {
             c.pools[1].issuer,
             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Two"
         );
-        assert_eq!(c.pools[2].issuer, "https://cognito-idp.ap-south-1.amazonaws.com/p3");
+        assert_eq!(
+            c.pools[2].issuer,
+            "https://cognito-idp.ap-south-1.amazonaws.com/local_p3"
+        );
         assert_eq!(c.pools[2].jwks_url, "http://127.0.0.1:1/p3/jwks");
         // COGNITO_POOLS alone is enough.
         let e = env(&[(
@@ -471,7 +462,7 @@ mod tests {
             ),
             (with(&[("COGNITO_POOLS", "[{}]")]), "COGNITO_POOLS", "missing field"),
             (
-                with(&[("COGNITO_POOLS", r#"[{"userPoolId":"p","clientIds":["c"]}]"#)]),
+                with(&[("COGNITO_POOLS", r#"[{"userPoolId":"local_p","clientIds":["c"]}]"#)]),
                 "COGNITO_POOLS",
                 "[0]: no region",
             ),

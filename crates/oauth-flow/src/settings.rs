@@ -84,7 +84,7 @@ impl OAuthSettings {
         check_endpoint("COGNITO_DOMAIN", &domain)?;
         let client_id = env.required("COGNITO_CLIENT_ID")?;
         let client_secret = env.optional("COGNITO_CLIENT_SECRET").map(SecretString::from);
-        let pool_id = env.required("COGNITO_USER_POOL_ID")?;
+        let pool_id = auth_contract::config::required_user_pool_id(env)?;
         let pool = PoolLocation::from_env(env, &pool_id)?;
         let callback_url = env.required("OAUTH_CALLBACK_URL")?;
         check_endpoint("OAUTH_CALLBACK_URL", &callback_url)?;

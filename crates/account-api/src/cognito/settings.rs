@@ -26,15 +26,7 @@ impl CognitoSettings {
     /// `COGNITO_CLIENT_SECRET`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let region = env.required("AWS_REGION")?;
-        let user_pool_id = env.required("COGNITO_USER_POOL_ID")?;
-        // A pool id is `<region>_<id>`; catching a pasted client id here saves a confusing
-        // ResourceNotFound at the first request.
-        if !user_pool_id.contains('_') {
-            return Err(ConfigError::Invalid {
-                name: "COGNITO_USER_POOL_ID",
-                reason: "expected the form <region>_<id>".into(),
-            });
-        }
+        let user_pool_id = auth_contract::config::required_user_pool_id(env)?;
         Ok(Self {
             region,
             user_pool_id,
