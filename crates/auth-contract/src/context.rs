@@ -156,6 +156,13 @@ impl AuthorizerContext {
     }
 }
 
+/// Whether a group, role or team name survives the comma-joined context unchanged: not empty,
+/// no comma, no white space at either end. The authorizer leaves any other name out of the
+/// context (and out of its rules): `ops,admin` read back would be `ops` and `admin`.
+pub fn listable(name: &str) -> bool {
+    !name.is_empty() && !name.contains(',') && name.trim() == name
+}
+
 fn split_list(joined: &str, separator: char) -> Vec<String> {
     joined
         .split(separator)
@@ -242,6 +249,23 @@ mod tests {
             auth_time: Some(1_700_000_000),
             principal_type: PrincipalType::User,
         }
+    }
+
+    #[test]
+    fn only_names_the_joined_form_carries_are_listable() {
+        for name in ["admin", "team a", "réseau"] {
+            assert!(listable(name), "{name}");
+        }
+        for name in ["", "ops,admin", " admin", "admin ", ","] {
+            assert!(!listable(name), "{name:?}");
+        }
+        let c = AuthorizerContext {
+            sub: "u".into(),
+            groups: vec!["team a".into(), "b".into()],
+            ..AuthorizerContext::default()
+        };
+        let back = AuthorizerContext::from_fields(&c.to_fields()).expect("a context");
+        assert_eq!(back.groups, c.groups, "listable names come back as they went");
     }
 
     #[test]

@@ -31,7 +31,7 @@
 //! naming the route.
 
 use auth_contract::AuthorizerContext;
-use auth_contract::context::PrincipalType;
+use auth_contract::context::{PrincipalType, listable};
 use auth_contract::token::GROUPS_CLAIM;
 use cognito_jwt::VerifiedToken;
 use serde::Deserialize;
@@ -394,11 +394,19 @@ impl Rules {
     /// context the authorizer hands on, and what [`Self::decide`] judges. The verifier must
     /// have read [`Self::extra_claims`]. Groups, roles and teams are read from the primary
     /// pool's tokens only (the first configured): another pool's `admin` group is another
-    /// pool's business, and never passes a rule of this one.
+    /// pool's business, and never passes a rule of this one. A name the comma-joined context
+    /// cannot carry ([`auth_contract::context::listable`]) is left out: a function behind the
+    /// authorizer would read `ops,admin` as `admin`.
     pub fn context(&self, token: &VerifiedToken) -> AuthorizerContext {
         let [teams, roles, ..] = &token.extra_claims;
         let primary = token.pool == 0;
-        let membership = |list: &Vec<String>| if primary { list.clone() } else { Vec::new() };
+        let membership = |list: &Vec<String>| {
+            if primary {
+                list.iter().filter(|name| listable(name)).cloned().collect()
+            } else {
+                Vec::new()
+            }
+        };
         AuthorizerContext {
             sub: token.sub.clone(),
             username: token.username.clone().unwrap_or_default(),
@@ -573,6 +581,26 @@ mod tests {
             scopes: vec!["s".into()],
             extra_claims: [owned(extra[0]), owned(extra[1]), Vec::new(), Vec::new()],
         }
+    }
+
+    #[test]
+    fn a_group_or_team_the_joined_context_cannot_carry_is_left_out() {
+        let rules = Rules::project_default().unwrap();
+        let token = verified(&["ops,admin", " admin", "", "member"], [&["red,blue", "green "], &[]]);
+        let c = rules.context(&token);
+        assert_eq!(
+            (c.groups.as_slice(), c.roles.as_slice()),
+            (&["member".to_owned()][..], &["member".to_owned()][..])
+        );
+        assert!(c.teams.is_empty(), "{:?}", c.teams);
+        // A function behind the authorizer reads the joined strings back: no `admin`, no `blue`.
+        let back = AuthorizerContext::from_fields(&c.to_fields()).expect("a context");
+        assert_eq!(back.roles, ["member"]);
+        assert!(back.teams.is_empty());
+        assert!(matches!(
+            rules.decide(&c, Verb::Get, "/admin/users"),
+            RouteDecision::NotPermitted { .. }
+        ));
     }
 
     #[test]
