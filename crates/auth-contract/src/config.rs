@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 
+use secrecy::SecretString;
+
 /// A failed lookup, naming the variable so the cold-start log says exactly what to fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -45,7 +47,7 @@ impl PoolLocation {
         })?;
         let region = match region_of(pool_id) {
             Some(region) => region.to_owned(),
-            None => env.required("AWS_REGION")?,
+            None => region(env)?,
         };
         let canonical_issuer = Self::derived_issuer(&region, pool_id);
         let issuer = match env.optional("COGNITO_ISSUER") {
@@ -91,6 +93,36 @@ pub fn region_of(pool_id: &str) -> Option<&str> {
 
 /// The variable that names the user pool.
 pub const USER_POOL_ID: &str = "COGNITO_USER_POOL_ID";
+/// The variable that names the app client (the authorizer: the app clients).
+pub const CLIENT_ID: &str = "COGNITO_CLIENT_ID";
+/// The variable that holds the app client's secret, when it has one.
+pub const CLIENT_SECRET: &str = "COGNITO_CLIENT_SECRET";
+/// The region Lambda runs the function in.
+pub const REGION: &str = "AWS_REGION";
+
+/// `AWS_REGION`, which Lambda sets.
+pub fn region(env: &Env) -> Result<String, ConfigError> {
+    env.required(REGION)
+}
+
+/// `COGNITO_CLIENT_ID`: the app client the functions call Cognito as.
+pub fn client_id(env: &Env) -> Result<String, ConfigError> {
+    env.required(CLIENT_ID)
+}
+
+/// `COGNITO_CLIENT_ID` as the authorizer reads it: every app client whose tokens it accepts,
+/// comma-separated, at least one.
+pub fn client_ids(env: &Env) -> Result<Vec<String>, ConfigError> {
+    env.list(CLIENT_ID)
+        .filter(|ids| !ids.is_empty())
+        .ok_or(ConfigError::Missing(CLIENT_ID))
+}
+
+/// `COGNITO_CLIENT_SECRET`, when the app client has one: every call then carries it or its
+/// SECRET_HASH.
+pub fn client_secret(env: &Env) -> Option<SecretString> {
+    env.optional(CLIENT_SECRET).map(SecretString::from)
+}
 
 /// `COGNITO_USER_POOL_ID`, checked ([`check_pool_id`]); `None` when unset. Every crate reads
 /// the variable through this (or [`required_user_pool_id`]).
@@ -259,6 +291,20 @@ mod tests {
             env.parsed::<u64>("BAD", 3),
             Err(ConfigError::Invalid { name: "BAD", .. })
         ));
+    }
+
+    #[test]
+    fn the_app_client_settings_are_read_here() {
+        use secrecy::ExposeSecret;
+        let env = Env::from_pairs(&[(CLIENT_ID, " a , b "), (CLIENT_SECRET, "s3cr3t"), (REGION, "eu-west-1")]);
+        assert_eq!(client_ids(&env), Ok(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(client_id(&env).as_deref(), Ok("a , b"), "trimmed, as every value");
+        assert_eq!(client_secret(&env).as_ref().map(|s| s.expose_secret()), Some("s3cr3t"));
+        assert_eq!(region(&env).as_deref(), Ok("eu-west-1"));
+        let blank = Env::from_pairs(&[(CLIENT_ID, " , ")]);
+        assert_eq!(client_ids(&blank), Err(ConfigError::Missing(CLIENT_ID)));
+        assert!(client_secret(&blank).is_none());
+        assert_eq!(region(&blank), Err(ConfigError::Missing(REGION)));
     }
 
     #[test]

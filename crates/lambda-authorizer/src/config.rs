@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use auth_contract::config::{
-    ConfigError, Env, PoolLocation, USER_POOL_ID, check_http_url, check_pool_id, region_of, user_pool_id,
+    ConfigError, Env, PoolLocation, USER_POOL_ID, check_http_url, check_pool_id, client_ids, region_of, user_pool_id,
 };
 use cognito_jwt::{JwksSettings, PoolConfig, TokenUse};
 
@@ -183,10 +183,7 @@ fn load_rules(env: &Env) -> Result<Rules, ConfigError> {
 fn load_pools(env: &Env) -> Result<Vec<PoolConfig>, ConfigError> {
     let mut pools = Vec::new();
     if let Some(pool_id) = user_pool_id(env)? {
-        let client_ids = env
-            .list("COGNITO_CLIENT_ID")
-            .filter(|l| !l.is_empty())
-            .ok_or(ConfigError::Missing("COGNITO_CLIENT_ID"))?;
+        let client_ids = client_ids(env)?;
         let PoolLocation {
             issuer,
             canonical_issuer,

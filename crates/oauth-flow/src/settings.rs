@@ -82,8 +82,8 @@ impl OAuthSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let domain = env.required("COGNITO_DOMAIN")?;
         check_endpoint("COGNITO_DOMAIN", &domain)?;
-        let client_id = env.required("COGNITO_CLIENT_ID")?;
-        let client_secret = env.optional("COGNITO_CLIENT_SECRET").map(SecretString::from);
+        let client_id = auth_contract::config::client_id(env)?;
+        let client_secret = auth_contract::config::client_secret(env);
         let pool_id = auth_contract::config::required_user_pool_id(env)?;
         let pool = PoolLocation::from_env(env, &pool_id)?;
         let callback_url = env.required("OAUTH_CALLBACK_URL")?;

@@ -69,7 +69,7 @@ pub struct Connection {
 impl Connection {
     /// From the standard environment variables (see the crate documentation).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let region = env.required("AWS_REGION")?;
+        let region = auth_contract::config::region(env)?;
         let endpoint = env
             .optional("AWS_ENDPOINT_URL_DYNAMODB")
             .or_else(|| env.optional("AWS_ENDPOINT_URL"))

@@ -1,6 +1,6 @@
 //! Settings of the Cognito app client, read once at cold start.
 
-use auth_contract::config::{ConfigError, Env};
+use auth_contract::config::{self, ConfigError, Env};
 use secrecy::SecretString;
 
 /// The team attribute when `TEAM_ATTRIBUTE` is unset.
@@ -25,13 +25,13 @@ impl CognitoSettings {
     /// Reads `AWS_REGION`, `COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID` and the optional
     /// `COGNITO_CLIENT_SECRET`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let region = env.required("AWS_REGION")?;
-        let user_pool_id = auth_contract::config::required_user_pool_id(env)?;
+        let region = config::region(env)?;
+        let user_pool_id = config::required_user_pool_id(env)?;
         Ok(Self {
             region,
             user_pool_id,
-            client_id: env.required("COGNITO_CLIENT_ID")?,
-            client_secret: env.optional("COGNITO_CLIENT_SECRET").map(SecretString::from),
+            client_id: config::client_id(env)?,
+            client_secret: config::client_secret(env),
             team_attribute: env
                 .optional("TEAM_ATTRIBUTE")
                 .unwrap_or_else(|| DEFAULT_TEAM_ATTRIBUTE.to_owned()),
