@@ -15,6 +15,7 @@ mod lifecycle;
 mod oauth;
 mod recent_auth;
 mod revocation;
+mod rotation;
 mod secret_logs;
 mod sessions;
 mod trigger_events;

@@ -269,6 +269,7 @@ async fn no_function_logs_a_secret_at_trace() {
 
     let deployment = Deployment {
         endpoint: app.stack.emulator_url.clone(),
+        cognito_endpoint: app.stack.cognito_url.clone(),
         user_pool_id: app.stack.pool.user_pool_id.clone(),
         client_id: app.stack.pool.client_id.clone(),
         revocation_table: local_gateway::seed::REVOCATION_TABLE.into(),

@@ -1,8 +1,13 @@
 //! `POST /auth/refresh` `{refreshToken, username?}` → 200
-//! `{accessToken, idToken, expiresIn, tokenType}`.
+//! `{accessToken, idToken, refreshToken?, expiresIn, tokenType}`.
 //!
-//! When the app client has a secret, Cognito checks a SECRET_HASH computed with the user's
-//! internal username, so `username` (the `sub` claim of the ID token) is then required.
+//! One Cognito call, GetTokensFromRefreshToken, whether the app client rotates refresh tokens
+//! or not, so this function cannot disagree with the client's setting. With rotation on, the
+//! answer carries the next refresh token, which the caller must keep: the one it sent stays
+//! usable only for the client's grace period (0 to 60 s), then Cognito refuses it
+//! (`RefreshTokenReuseException`), answered 401 `RefreshTokenReused` and logged as a security
+//! event. `username` is accepted and ignored: the call takes the client secret itself, not a
+//! SECRET_HASH of the username.
 
 use crate::cognito::IdentityProvider;
 use http_kit::ApiError;
@@ -16,11 +21,16 @@ use tracing::instrument;
 
 use crate::errors::{Exceptions, answer};
 use crate::sign_in::tokens_body;
-use crate::{AccountApi, HandlerResult, token_rejected};
+use crate::{AccountApi, HandlerResult};
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]).
-const COGNITO_EXCEPTIONS: Exceptions =
-    token_rejected!("The refresh token is not valid, has expired or has been revoked.");
+const COGNITO_EXCEPTIONS: Exceptions = &[
+    ("NotAuthorizedException", || ApiError::unauthorized(REFUSED)),
+    ("UserNotFoundException", || ApiError::unauthorized(REFUSED)),
+    ("RefreshTokenReuseException", || ApiError::RefreshTokenReused),
+];
+
+const REFUSED: &str = "The refresh token is not valid, has expired or has been revoked.";
 
 /// The Lambda handler.
 #[instrument(name = "refresh_tokens", skip_all)]
@@ -31,43 +41,48 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 async fn refresh<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
     let mut fields = json_object(request)?;
     let refresh_token = fields.required::<RefreshToken>("refreshToken");
-    let username = fields.optional::<Username>("username");
-    if username.is_none() && api.idp.requires_username_for_refresh() {
-        fields.reject(
-            "username",
-            "is required with this app client: send the sub claim of your ID token",
-        );
-    }
+    // Still checked when sent, as before; no longer needed.
+    let _ = fields.optional::<Username>("username");
     let refresh_token = fields.finish(|| refresh_token)?;
     let tokens = api
         .idp
-        .refresh(&refresh_token, username.as_ref())
+        .refresh(&refresh_token)
         .await
-        .map_err(answer(COGNITO_EXCEPTIONS))?;
-    let mut body = tokens_body(&tokens);
-    // Cognito does not rotate refresh tokens here; the caller keeps the one it sent.
-    body.refresh_token = None;
-    json(StatusCode::OK, &body)
+        .map_err(answer(COGNITO_EXCEPTIONS));
+    let tokens = match tokens {
+        Ok(tokens) => tokens,
+        Err(ApiError::RefreshTokenReused) => {
+            // A token rotated out and presented again after its grace period: a copy may be
+            // in someone else's hands. Never the token itself.
+            tracing::warn!(
+                security_event = "refresh_token_reused",
+                "a rotated-out refresh token was presented after its grace period"
+            );
+            return Err(ApiError::RefreshTokenReused);
+        }
+        Err(e) => return Err(e),
+    };
+    json(StatusCode::OK, &tokens_body(&tokens))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cognito::secret_hash;
     use crate::test_support::*;
     use aws_sdk_cognitoidentityprovider::Client;
-    use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
-    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType};
+    use aws_sdk_cognitoidentityprovider::operation::get_tokens_from_refresh_token::GetTokensFromRefreshTokenOutput;
+    use aws_sdk_cognitoidentityprovider::types::AuthenticationResultType;
     use aws_smithy_mocks::mock;
 
     const SUB: &str = "7b7c1a3e-1111-2222-3333-444455556666";
 
-    fn refreshed() -> InitiateAuthOutput {
-        InitiateAuthOutput::builder()
+    fn refreshed(rotated: Option<&str>) -> GetTokensFromRefreshTokenOutput {
+        GetTokensFromRefreshTokenOutput::builder()
             .authentication_result(
                 AuthenticationResultType::builder()
                     .access_token("new.access")
                     .id_token("new.id")
+                    .set_refresh_token(rotated.map(str::to_owned))
                     .expires_in(3600)
                     .token_type("Bearer")
                     .build(),
@@ -76,52 +91,77 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn secret_hash_uses_the_internal_username() {
-        let rule = mock!(Client::initiate_auth)
+    async fn a_rotating_client_answers_the_next_refresh_token() {
+        let rule = mock!(Client::get_tokens_from_refresh_token)
             .match_requests(|req| {
-                let params = req.auth_parameters().cloned().unwrap_or_default();
-                req.auth_flow() == Some(&AuthFlowType::RefreshTokenAuth)
-                    && params.get("REFRESH_TOKEN").map(String::as_str) == Some("refresh-1")
-                    && params.get("SECRET_HASH") == Some(&secret_hash(SUB, CLIENT_ID, CLIENT_SECRET))
+                req.refresh_token() == Some("refresh-1")
+                    && req.client_id() == Some(CLIENT_ID)
+                    && req.client_secret().is_none()
             })
-            .then_output(refreshed);
-        let api = api(&[&rule], Some(CLIENT_SECRET));
-        let body = format!(r#"{{"refreshToken":"refresh-1","username":"{SUB}"}}"#);
-        let (status, body) = read(handler(&api, post_json("/auth/refresh", &body)).await.unwrap());
+            .then_output(|| refreshed(Some("refresh-2")));
+        let api = api(&[&rule], None);
+        let (status, body) = read(
+            handler(&api, post_json("/auth/refresh", r#"{"refreshToken":"refresh-1"}"#))
+                .await
+                .unwrap(),
+        );
         assert_eq!(status, 200);
         assert_eq!(
             body,
-            serde_json::json!({"accessToken": "new.access", "idToken": "new.id", "expiresIn": 3600, "tokenType": "Bearer"})
+            serde_json::json!({"accessToken": "new.access", "idToken": "new.id", "refreshToken": "refresh-2",
+                               "expiresIn": 3600, "tokenType": "Bearer"})
         );
     }
 
     #[tokio::test]
-    async fn username_is_required_only_with_a_client_secret() {
-        let with_secret = api(&[], Some(CLIENT_SECRET));
-        let (status, problem) = read(
-            handler(&with_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
-                .await
-                .unwrap(),
-        );
-        assert_eq!(status, 400);
-        assert_eq!(problem["errors"][0]["source"], "username");
-
-        let rule = mock!(Client::initiate_auth)
-            .match_requests(|req| req.auth_parameters().is_some_and(|p| !p.contains_key("SECRET_HASH")))
-            .then_output(refreshed);
-        let without_secret = api(&[&rule], None);
-        let (status, _) = read(
-            handler(&without_secret, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
+    async fn a_client_that_does_not_rotate_answers_no_refresh_token() {
+        let rule = mock!(Client::get_tokens_from_refresh_token).then_output(|| refreshed(None));
+        let api = api(&[&rule], None);
+        let (status, body) = read(
+            handler(&api, post_json("/auth/refresh", r#"{"refreshToken":"refresh-1"}"#))
                 .await
                 .unwrap(),
         );
         assert_eq!(status, 200);
+        assert!(body.get("refreshToken").is_none(), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_client_secret_is_sent_as_it_is_and_username_is_ignored() {
+        let rule = mock!(Client::get_tokens_from_refresh_token)
+            .match_requests(|req| req.client_secret() == Some(CLIENT_SECRET))
+            .then_output(|| refreshed(Some("refresh-2")));
+        let api = api(&[&rule], Some(CLIENT_SECRET));
+        for body in [
+            r#"{"refreshToken":"refresh-1"}"#.to_owned(),
+            format!(r#"{{"refreshToken":"refresh-1","username":"{SUB}"}}"#),
+        ] {
+            let (status, _) = read(handler(&api, post_json("/auth/refresh", &body)).await.unwrap());
+            assert_eq!(status, 200, "{body}");
+        }
+        assert_eq!(rule.num_calls(), 2);
+        let (status, problem) = read(
+            handler(
+                &api,
+                post_json("/auth/refresh", r#"{"refreshToken":"r","username":"a b"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            (status, problem["errors"][0]["source"].as_str()),
+            (400, Some("username"))
+        );
     }
 
     #[tokio::test]
     async fn revoked_or_unknown_refresh_tokens_are_401() {
         for code in ["NotAuthorizedException", "UserNotFoundException"] {
-            let rule = fails_with(mock!(Client::initiate_auth), code, "Refresh Token has been revoked");
+            let rule = fails_with(
+                mock!(Client::get_tokens_from_refresh_token),
+                code,
+                "Refresh Token has been revoked",
+            );
             let api = api(&[&rule], None);
             let (status, problem) = read(
                 handler(&api, post_json("/auth/refresh", r#"{"refreshToken":"r"}"#))
@@ -134,5 +174,28 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_reused_refresh_token_is_401_refresh_token_reused_and_logged_without_the_token() {
+        let rule = fails_with(
+            mock!(Client::get_tokens_from_refresh_token),
+            "RefreshTokenReuseException",
+            "The refresh token has been invalidated by refresh token rotation",
+        );
+        let api = api(&[&rule], None);
+        let logs = capture_logs();
+        let (status, problem) = read(
+            handler(
+                &api,
+                post_json("/auth/refresh", r#"{"refreshToken":"stolen-refresh-token"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!((status, problem["code"].as_str()), (401, Some("RefreshTokenReused")));
+        let text = logs.text();
+        assert!(text.contains("refresh_token_reused"), "{text}");
+        assert!(!text.contains("stolen-refresh-token"), "{text}");
     }
 }

@@ -230,3 +230,48 @@ pub(crate) fn error_sources(problem: &serde_json::Value) -> Vec<String> {
     sources.sort();
     sources
 }
+
+/// Every log line written, at every level, while it is alive (on this thread: the tests'
+/// runtime polls the handler here).
+pub(crate) struct CapturedLogs {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl CapturedLogs {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
+    }
+}
+
+#[derive(Clone)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures the logs as the Lambda binaries write them, at TRACE.
+pub(crate) fn capture_logs() -> CapturedLogs {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Sink(std::sync::Arc::clone(&lines));
+    let settings = lambda_logging::LogSettings {
+        level: Some("TRACE".into()),
+        json: true,
+        directives: None,
+    };
+    let subscriber = lambda_logging::subscriber(&settings, move || sink.clone());
+    CapturedLogs {
+        lines,
+        _guard: tracing::subscriber::set_default(subscriber),
+    }
+}

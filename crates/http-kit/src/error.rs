@@ -99,6 +99,9 @@ pub enum ApiError {
     /// A sign-in challenge's session expired or is unknown: sign in again.
     #[error("challenge session expired")]
     SessionExpired,
+    /// A refresh token rotated out longer ago than the grace period was presented again.
+    #[error("refresh token reused")]
+    RefreshTokenReused,
     /// Sign-in before the account is verified.
     #[error("user not confirmed")]
     UserNotConfirmed,
@@ -325,6 +328,12 @@ impl ApiError {
                 "SessionExpired",
                 "The sign-in session has expired",
                 Borrowed("The sign-in session is unknown or has expired (3 minutes); sign in again."),
+            ),
+            Self::RefreshTokenReused => describe(
+                S::UNAUTHORIZED,
+                "RefreshTokenReused",
+                "The refresh token was already used",
+                Borrowed("This refresh token was replaced by a newer one; sign in again."),
             ),
             Self::RecentAuthenticationRequired { max_age } => describe(
                 S::UNAUTHORIZED,

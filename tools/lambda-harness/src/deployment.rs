@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use local_gateway::cognito_standin::{self, RotatingClient, RunningStandIn};
 use local_gateway::seed::REGION;
 use local_gateway::template::EnvValue;
 
@@ -100,11 +101,29 @@ pub fn build_into(
     Ok(binaries)
 }
 
+/// The Cognito stand-in the measured functions call, in front of the emulator at `endpoint`,
+/// rotating the refresh tokens of `client_id` as the template's client does. Its grace period
+/// never ends: the events present one refresh token again and again, and what a function pays
+/// for a refresh is the same whichever token it sends.
+pub async fn measuring_standin(endpoint: &str, client_id: &str) -> std::io::Result<RunningStandIn> {
+    cognito_standin::spawn(
+        endpoint.to_owned(),
+        RotatingClient {
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            grace: std::time::Duration::from_secs(u64::from(u32::MAX)),
+        },
+    )
+    .await
+}
+
 /// What the deployed template's intrinsic values (`!Ref`, `!If`...) resolve to, locally.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    /// The emulator's endpoint (Cognito and DynamoDB).
+    /// The emulator's endpoint (DynamoDB, Secrets Manager, the JWKS).
     pub endpoint: String,
+    /// Cognito's: the stand-in in front of the emulator (`local_gateway::cognito_standin`).
+    pub cognito_endpoint: String,
     /// The pool.
     pub user_pool_id: String,
     /// The app client.
@@ -158,7 +177,7 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
         // Where the SDK finds the emulator (the standard endpoint variables).
         (
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
-            deployment.endpoint.clone(),
+            deployment.cognito_endpoint.clone(),
         ),
         ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), deployment.endpoint.clone()),
         (
@@ -213,6 +232,7 @@ mod tests {
         let api = local_gateway::template::load(&workspace_root().join("infra/template.yaml")).unwrap();
         Deployment {
             endpoint: "http://127.0.0.1:5000".into(),
+            cognito_endpoint: "http://127.0.0.1:5001".into(),
             user_pool_id: "us-east-1_abc".into(),
             client_id: "client".into(),
             revocation_table: "revocations".into(),

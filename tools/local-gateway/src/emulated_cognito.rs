@@ -1,6 +1,7 @@
-//! The local stack's Cognito: the real SDK implementation pointed at the emulator, except for
-//! the calls the emulator does not implement (it would answer them with a bare HTTP 500, which
-//! the SDK retries). Those fail at once, as an unavailable Cognito would, and are noted
+//! The local stack's Cognito: the real SDK implementation pointed at the emulator (through the
+//! [`crate::cognito_standin`], which adds what Cognito has and the emulator lacks), except for
+//! the calls neither implements (the emulator would answer them with a bare HTTP 500, which the
+//! SDK retries). Those fail at once, as an unavailable Cognito would, and are noted
 //! ([`noting_gaps`]): the gateway then answers 501 `NotEmulated` naming the call instead of the
 //! function's 503, after the function has checked the request as it does in the cloud. The
 //! functions themselves know nothing of the local stack. Where the emulator answers with
@@ -69,7 +70,7 @@ impl IdentityProvider for EmulatedCognito {
         sign_up(input: SignUpInput) -> SignUpOutcome;
         confirm_sign_up(username: &Username, code: &ConfirmationCode) -> ();
         sign_in(username: &Username, password: &Password) -> SignInOutcome;
-        refresh(refresh_token: &RefreshToken, username: Option<&Username>) -> Tokens;
+        refresh(refresh_token: &RefreshToken) -> Tokens;
         global_sign_out(access_token: &AccessToken) -> ();
         get_user(access_token: &AccessToken) -> UserProfile;
         list_users(limit: i32, next_token: Option<String>) -> UserPage;
@@ -101,10 +102,6 @@ impl IdentityProvider for EmulatedCognito {
         ) -> VerifiedSoftwareToken;
         set_mfa_preference(access_token: &AccessToken, totp: Option<MfaPreference>, sms: Option<MfaPreference>) -> ();
         update_user_attributes(access_token: &AccessToken, attributes: &BTreeMap<String, String>) -> Vec<CodeDelivery>;
-    }
-
-    fn requires_username_for_refresh(&self) -> bool {
-        self.0.requires_username_for_refresh()
     }
 
     fn pool_issuer(&self) -> String {

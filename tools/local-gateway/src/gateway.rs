@@ -3,7 +3,6 @@
 //! handler function.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +17,6 @@ use http::{HeaderMap, Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use http_kit::{ApiError, Problem};
 use hyper::body::{Bytes, Incoming};
-use hyper_util::rt::TokioIo;
 use lambda_http::Body;
 use oauth_flow::OAuthApi;
 use tokio::net::TcpListener;
@@ -325,31 +323,13 @@ fn to_hyper(response: Response<Body>) -> Response<Full<Bytes>> {
 
 /// Serves until `shutdown` completes.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                continue;
-            }
-        };
-        let gateway = Arc::clone(&gateway);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let gateway = Arc::clone(&gateway);
-                async move { Ok::<_, Infallible>(gateway.handle(request).await) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %e, "connection closed with an error");
-            }
-        });
-    }
+    crate::serve::serve(
+        listener,
+        move |request| {
+            let gateway = Arc::clone(&gateway);
+            async move { gateway.handle(request).await }
+        },
+        shutdown,
+    )
+    .await;
 }

@@ -2,8 +2,10 @@
 //!
 //! - [`authorizer`]: the Lambda authorizer applied to protected routes as API Gateway does.
 //! - [`emulator`]: starts moto's server (the local Cognito) on loopback and stops it on drop.
+//! - [`cognito_standin`]: Cognito's JSON protocol on loopback in front of the emulator, for
+//!   the calls Cognito has and the emulator lacks (refresh-token rotation).
 //! - [`emulated_cognito`]: the Cognito client the functions use locally, saying which calls
-//!   the emulator lacks.
+//!   neither has.
 //! - [`oauth_standin`]: the pool domain's `/oauth2/*` endpoints and login page, which the
 //!   emulator lacks.
 //! - [`seed`]: creates the user pool, app client, groups and demo user.
@@ -13,6 +15,7 @@
 //! - [`stack`]: all of the above started and stopped together.
 
 pub mod authorizer;
+pub mod cognito_standin;
 pub mod emulated_cognito;
 pub mod emulator;
 pub mod gateway;
@@ -20,6 +23,7 @@ pub mod oauth_standin;
 pub mod problems;
 pub mod routes;
 pub mod seed;
+mod serve;
 pub mod stack;
 pub mod template;
 

@@ -121,12 +121,13 @@ fn write_functions_env(stack: &LocalStack) -> std::io::Result<std::path::PathBuf
     let path = dir.join("functions.env");
     let pool = &stack.pool.user_pool_id;
     let emulator = &stack.emulator_url;
+    let cognito = &stack.cognito_url;
     let region = local_gateway::seed::REGION;
     let contents = format!(
         "AWS_REGION={region}\n\
          AWS_ACCESS_KEY_ID=local\n\
          AWS_SECRET_ACCESS_KEY=local\n\
-         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={emulator}\n\
+         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={cognito}\n\
          COGNITO_USER_POOL_ID={pool}\n\
          COGNITO_CLIENT_ID={client}\n\
          COGNITO_ISSUER=https://cognito-idp.{region}.amazonaws.com/{pool}\n\

@@ -18,7 +18,6 @@
 //! login page are not kept (every authorize shows the form), and error pages are plain text.
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,7 +31,6 @@ use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUT
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// How long a code can be redeemed, as Cognito's.
@@ -435,24 +433,14 @@ pub async fn serve(
     pool_id: String,
     shutdown: impl Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let standin = Arc::clone(&standin);
-        let pool_id = pool_id.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let standin = Arc::clone(&standin);
-                let pool_id = pool_id.clone();
-                async move { Ok::<_, Infallible>(standin.handle(request, &pool_id).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    crate::serve::serve(
+        listener,
+        move |request| {
+            let standin = Arc::clone(&standin);
+            let pool_id = pool_id.clone();
+            async move { standin.handle(request, &pool_id).await }
+        },
+        shutdown,
+    )
+    .await;
 }

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::authorizer::LocalAuthorizer;
+use crate::cognito_standin::{self, RotatingClient, RunningStandIn};
 use crate::emulated_cognito::EmulatedCognito;
 use crate::emulator::{self, Emulator, EmulatorError};
 use crate::gateway::{self, Gateway};
@@ -57,6 +58,9 @@ pub struct LocalStackOptions {
     /// How recent a sign-in must be for what hands an account over (`RECENT_AUTH_SECONDS`;
     /// tests shorten it).
     pub recent_auth: RecentAuth,
+    /// How long a rotated-out refresh token still refreshes; the template's
+    /// `RefreshTokenGracePeriodSeconds` default when `None` (tests shorten it).
+    pub refresh_token_grace: Option<Duration>,
 }
 
 impl Default for LocalStackOptions {
@@ -73,6 +77,7 @@ impl Default for LocalStackOptions {
             authorizer_env: Vec::new(),
             revocation_endpoint: None,
             recent_auth: RecentAuth::default(),
+            refresh_token_grace: None,
         }
     }
 }
@@ -117,6 +122,8 @@ pub struct LocalStack {
     pub base_url: String,
     /// `http://127.0.0.1:port` of the emulator.
     pub emulator_url: String,
+    /// `http://127.0.0.1:port` of the Cognito stand-in in front of it: the functions' Cognito.
+    pub cognito_url: String,
     /// `http://localhost:port` of the OAuth stand-in (the pool domain).
     pub oauth_url: String,
     /// The pool, client and demo user.
@@ -126,6 +133,7 @@ pub struct LocalStack {
     /// The gateway, to call functions directly.
     pub gateway: Arc<Gateway>,
     emulator: Option<Emulator>,
+    cognito: RunningStandIn,
     emulator_command: PathBuf,
     demo: DemoUser,
     shutdown: oneshot::Sender<()>,
@@ -150,7 +158,21 @@ impl LocalStack {
             client_secret: None,
             team_attribute: "custom:team".into(),
         };
-        let endpoint = emulator_url.clone();
+        // The functions' Cognito is the stand-in in front of the emulator; it always rotates
+        // refresh tokens, whatever the template's default.
+        let cognito = cognito_standin::spawn(
+            emulator_url.clone(),
+            RotatingClient {
+                client_id: pool.client_id.clone(),
+                client_secret: None,
+                grace: options
+                    .refresh_token_grace
+                    .unwrap_or(Duration::from_secs(api_definition.refresh_token_grace_seconds)),
+            },
+        )
+        .await
+        .map_err(|e| LocalStackError::Config(format!("the Cognito stand-in: {e}")))?;
+        let endpoint = cognito.url.clone();
         let idp = CognitoIdentityProvider::connect_with(settings, move |loader| {
             loader
                 .endpoint_url(endpoint)
@@ -253,6 +275,8 @@ impl LocalStack {
         Ok(Self {
             base_url,
             oauth_url,
+            cognito_url: cognito.url.clone(),
+            cognito,
             emulator_url,
             pool,
             api: api_definition,
@@ -298,12 +322,13 @@ impl LocalStack {
         Ok(())
     }
 
-    /// Stops the gateway and the emulator.
+    /// Stops the gateway, the stand-ins and the emulator.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.server.await;
         let _ = self.oauth_shutdown.send(());
         let _ = self.oauth_server.await;
+        drop(self.cognito);
         if let Some(emulator) = self.emulator {
             emulator.stop().await;
         }

@@ -41,6 +41,9 @@ pub struct ApiDefinition {
     pub function_crates: Vec<String>,
     /// How long API Gateway caches an authorizer policy (`AuthorizerCacheSeconds` default).
     pub authorizer_cache_seconds: u64,
+    /// How long a rotated-out refresh token still refreshes (`RefreshTokenGracePeriodSeconds`
+    /// default).
+    pub refresh_token_grace_seconds: u64,
     /// The API's GatewayResponses, the answers API Gateway gives itself.
     pub gateway_responses: Vec<GatewayResponse>,
     /// Each function's environment variables (crate name → variables), as the template sets
@@ -187,12 +190,16 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
             });
         }
     }
-    let authorizer_cache_seconds = template
-        .get("Parameters")
-        .and_then(|p| p.get("AuthorizerCacheSeconds"))
-        .and_then(|p| p.get("Default"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
+    let parameter_default = |name: &str| {
+        template
+            .get("Parameters")
+            .and_then(|p| p.get(name))
+            .and_then(|p| p.get("Default"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let authorizer_cache_seconds = parameter_default("AuthorizerCacheSeconds");
+    let refresh_token_grace_seconds = parameter_default("RefreshTokenGracePeriodSeconds");
     let mut gateway_responses = Vec::new();
     let api_responses = resources
         .values()
@@ -230,6 +237,7 @@ pub fn parse(text: &str) -> Result<ApiDefinition, TemplateError> {
         function_crates,
         function_env,
         authorizer_cache_seconds,
+        refresh_token_grace_seconds,
         gateway_responses,
     })
 }

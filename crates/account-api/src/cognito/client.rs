@@ -207,17 +207,24 @@ impl IdentityProvider for CognitoIdentityProvider {
     }
 
     #[instrument(skip_all)]
-    async fn refresh(&self, refresh_token: &RefreshToken, username: Option<&Username>) -> Result<Tokens, IdpError> {
-        let mut request = self
+    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<Tokens, IdpError> {
+        // One call whether the client rotates refresh tokens or not: REFRESH_TOKEN_AUTH is
+        // refused on a rotating client, GetTokensFromRefreshToken works on both. It takes the
+        // client secret itself, not a SECRET_HASH.
+        let output = self
             .client
-            .initiate_auth()
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .get_tokens_from_refresh_token()
             .client_id(&self.settings.client_id)
-            .auth_parameters("REFRESH_TOKEN", refresh_token.expose_secret());
-        if let Some(hash) = username.and_then(|u| self.secret_hash_for(u.as_str())) {
-            request = request.auth_parameters("SECRET_HASH", hash);
-        }
-        let output = request.send().await.map_err(IdpError::from_sdk)?;
+            .refresh_token(refresh_token.expose_secret())
+            .set_client_secret(
+                self.settings
+                    .client_secret
+                    .as_ref()
+                    .map(|secret| secret.expose_secret().to_owned()),
+            )
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
         let result = output
             .authentication_result()
             .ok_or_else(|| IdpError::Unexpected("refresh answered without tokens".into()))?;
@@ -317,10 +324,6 @@ impl IdentityProvider for CognitoIdentityProvider {
             users,
             next_token: output.pagination_token().map(str::to_owned),
         })
-    }
-
-    fn requires_username_for_refresh(&self) -> bool {
-        self.settings.client_secret.is_some()
     }
 
     fn pool_issuer(&self) -> String {

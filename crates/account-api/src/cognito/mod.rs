@@ -148,7 +148,7 @@ pub struct Tokens {
     pub access_token: SecretString,
     /// The ID token.
     pub id_token: SecretString,
-    /// Issued at sign-in; a refresh answers without a new one.
+    /// Issued at sign-in, and by a refresh when the app client rotates refresh tokens.
     pub refresh_token: Option<SecretString>,
     /// Seconds the access token is valid.
     pub expires_in: i32,
@@ -294,12 +294,9 @@ pub trait IdentityProvider: Send + Sync {
         password: &Password,
     ) -> impl Future<Output = Result<SignInOutcome, IdpError>> + Send;
 
-    /// `username` is the user's internal name (`sub`); required when the client has a secret.
-    fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        username: Option<&Username>,
-    ) -> impl Future<Output = Result<Tokens, IdpError>> + Send;
+    /// New ID and access tokens for a refresh token (GetTokensFromRefreshToken), and a new
+    /// refresh token when the app client rotates them.
+    fn refresh(&self, refresh_token: &RefreshToken) -> impl Future<Output = Result<Tokens, IdpError>> + Send;
 
     /// Invalidates every token of the access token's user.
     fn global_sign_out(&self, access_token: &AccessToken) -> impl Future<Output = Result<(), IdpError>> + Send;
@@ -316,9 +313,6 @@ pub trait IdentityProvider: Send + Sync {
         limit: i32,
         next_token: Option<String>,
     ) -> impl Future<Output = Result<UserPage, IdpError>> + Send;
-
-    /// Whether the client needs a username on refresh (it has a secret).
-    fn requires_username_for_refresh(&self) -> bool;
 
     /// The pool's canonical issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`): the
     /// `issuer` the authorizer puts in the context of this pool's callers.

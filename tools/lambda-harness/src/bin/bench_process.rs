@@ -28,6 +28,7 @@ use lambda_harness::deployment::{self, Deployment, Profile, lambda_env, workspac
 use lambda_harness::events::EventSource;
 use lambda_harness::process::FunctionProcess;
 use lambda_harness::report;
+use local_gateway::cognito_standin::RunningStandIn;
 use local_gateway::emulator::{self, Emulator};
 use local_gateway::seed::{self, DemoUser};
 use serde_json::json;
@@ -150,14 +151,20 @@ fn token(i: usize) -> String {
     mint(key(0), &claims)
 }
 
-async fn scenarios(settings: &Settings, root: &Path, endpoint: &str) -> Result<Vec<Scenario>, BoxError> {
+async fn scenarios(
+    settings: &Settings,
+    root: &Path,
+    endpoint: &str,
+) -> Result<(Vec<Scenario>, RunningStandIn), BoxError> {
     let client = seed::emulator_client(endpoint);
     let pool = seed::seed(&client, DemoUser::default()).await?;
+    let cognito = lambda_harness::deployment::measuring_standin(endpoint, &pool.client_id).await?;
     seed::create_revocation_table(&seed::emulator_dynamodb(endpoint)).await?;
     let cookie_key_secret = seed::create_cookie_key_secret(&seed::emulator_secrets(endpoint)).await?;
     let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;
     let deployment = Deployment {
         endpoint: endpoint.to_owned(),
+        cognito_endpoint: cognito.url.clone(),
         user_pool_id: pool.user_pool_id.clone(),
         client_id: pool.client_id.clone(),
         revocation_table: seed::REVOCATION_TABLE.into(),
@@ -279,7 +286,7 @@ async fn scenarios(settings: &Settings, root: &Path, endpoint: &str) -> Result<V
         }
         all.retain(|s| only.iter().any(|o| o == s.name));
     }
-    Ok(all)
+    Ok((all, cognito))
 }
 
 /// The event's `authTime` is taken once, when the run starts; a run outlasts the default
@@ -433,7 +440,7 @@ fn run() -> Result<bool, BoxError> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         return runtime.block_on(async {
             let emulator = Emulator::start(&emulator::default_command(), 0).await?;
-            let scenarios = scenarios(&settings, &root, &emulator.endpoint()).await?;
+            let (scenarios, _cognito) = scenarios(&settings, &root, &emulator.endpoint()).await?;
             for scenario in &scenarios {
                 let binary = binaries.get(scenario.function).ok_or("no binary")?;
                 let mut readings = Readings::default();
@@ -465,7 +472,7 @@ fn run() -> Result<bool, BoxError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let results = runtime.block_on(async {
         let emulator = Emulator::start(&emulator::default_command(), 0).await?;
-        let scenarios = scenarios(&settings, &root, &emulator.endpoint()).await?;
+        let (scenarios, _cognito) = scenarios(&settings, &root, &emulator.endpoint()).await?;
         let mut results: Vec<(Readings, Readings)> = scenarios.iter().map(|_| Default::default()).collect();
         for round in 0..settings.rounds {
             eprintln!("round {}/{}", round + 1, settings.rounds);

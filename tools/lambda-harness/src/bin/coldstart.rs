@@ -121,11 +121,13 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
     let endpoint = emulator.endpoint();
     let client = seed::emulator_client(&endpoint);
     let pool = seed::seed(&client, DemoUser::default()).await?;
+    let cognito = lambda_harness::deployment::measuring_standin(&endpoint, &pool.client_id).await?;
     seed::create_revocation_table(&seed::emulator_dynamodb(&endpoint)).await?;
     let cookie_key_secret = seed::create_cookie_key_secret(&seed::emulator_secrets(&endpoint)).await?;
     let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;
     let deployment = Deployment {
         endpoint,
+        cognito_endpoint: cognito.url.clone(),
         user_pool_id: pool.user_pool_id.clone(),
         client_id: pool.client_id.clone(),
         revocation_table: seed::REVOCATION_TABLE.into(),
