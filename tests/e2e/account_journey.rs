@@ -48,6 +48,12 @@ async fn sign_up_verify_sign_in_me_refresh_logout() {
     assert_eq!(me.body["attributes"]["email"], "grace@example.com");
     assert_eq!(me.body["attributes"]["name"], "Grace");
     assert_eq!(me.body["groups"], json!([]));
+    let methods = app.get_with_token("/auth/me/sign-in-methods", &access).await;
+    assert_eq!(methods.status, 200, "{}", methods.raw);
+    assert_eq!(
+        methods.body,
+        json!({"signInMethods": ["password"], "mfa": [], "preferredMfa": null})
+    );
 
     let refreshed = app
         .post_json("/auth/refresh", &json!({"refreshToken": refresh, "username": sub}))

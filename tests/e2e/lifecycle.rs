@@ -152,6 +152,12 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
         .call(Method::PUT, "/auth/mfa", &access, Some(&json!({"totp": "preferred"})))
         .await;
     assert_eq!(preferred.status, 204, "{}", preferred.raw);
+    let methods = app.get_with_token("/auth/me/sign-in-methods", &access).await;
+    assert_eq!(methods.status, 200, "{}", methods.raw);
+    assert_eq!(
+        methods.body,
+        json!({"signInMethods": ["password"], "mfa": ["totp"], "preferredMfa": "totp"})
+    );
 
     let challenged = app
         .post_json("/auth/sign-in", &json!({"username": "tara", "password": CHOSEN}))

@@ -4,7 +4,9 @@
 //! functions, `cargo lambda watch` and the harness reach it as they reach Cognito
 //! (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`).
 //!
-//! Today it rotates refresh tokens, as an app client with `RefreshTokenRotation` enabled does:
+//! It answers `GetUserAuthFactors` (the emulator's GetUser checks the token and names the MFA
+//! factors; the first factors are the password, the only one the local pool offers so far), and
+//! it rotates refresh tokens, as an app client with `RefreshTokenRotation` enabled does:
 //!
 //! - `GetTokensFromRefreshToken` answers new ID and access tokens (the emulator's own, obtained
 //!   with the sign-in's refresh token, so every route and the authorizer accept them, and a
@@ -125,6 +127,7 @@ impl CognitoStandIn {
             .is_some_and(|id| id == self.client.client_id);
         match (operation.as_str(), call) {
             ("GetTokensFromRefreshToken", Some(call)) if ours => self.get_tokens_from_refresh_token(&call).await,
+            ("GetUserAuthFactors", Some(call)) => self.get_user_auth_factors(&call).await,
             ("InitiateAuth", Some(call)) if ours && refresh_flow(&call) => refusal_response(
                 "NotAuthorizedException",
                 "You can't authenticate with REFRESH_TOKEN_AUTH in app clients with refresh token rotation enabled.",
@@ -176,6 +179,34 @@ impl CognitoStandIn {
         }
         if let Some(answer) = answer.as_object_mut() {
             answer.remove("ChallengeParameters");
+        }
+        json_response(StatusCode::OK, &answer)
+    }
+
+    /// The user's factors: the emulator's GetUser checks the access token and names the MFA
+    /// settings; the first factors are those the local pool allows that every user has, the
+    /// password (the stand-in offers no other first factor yet).
+    async fn get_user_auth_factors(&self, call: &Value) -> Response<Full<Bytes>> {
+        let Some(access_token) = call.get("AccessToken").and_then(Value::as_str) else {
+            return refusal_response("InvalidParameterException", "1 validation error detected: AccessToken.");
+        };
+        let (status, user) = match self
+            .emulator_call("GetUser", &json!({"AccessToken": access_token}))
+            .await
+        {
+            Ok(answer) => answer,
+            Err(response) => return response,
+        };
+        if status != StatusCode::OK {
+            return json_response(status, &user);
+        }
+        let mut answer = json!({
+            "Username": user.get("Username").cloned().unwrap_or(Value::Null),
+            "ConfiguredUserAuthFactors": ["PASSWORD"],
+            "UserMFASettingList": user.get("UserMFASettingList").cloned().unwrap_or_else(|| json!([])),
+        });
+        if let Some(preferred) = user.get("PreferredMfaSetting").filter(|p| p.is_string()) {
+            answer["PreferredMfaSetting"] = preferred.clone();
         }
         json_response(StatusCode::OK, &answer)
     }

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use account_api::cognito::{
-    AdminUser, CodeDelivery, CognitoIdentityProvider, IdentityProvider, IdpError, MfaPreference, NewUser,
+    AdminUser, AuthFactors, CodeDelivery, CognitoIdentityProvider, IdentityProvider, IdpError, MfaPreference, NewUser,
     SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile,
     VerifiedSoftwareToken,
 };
@@ -73,6 +73,7 @@ impl IdentityProvider for EmulatedCognito {
         refresh(refresh_token: &RefreshToken) -> Tokens;
         global_sign_out(access_token: &AccessToken) -> ();
         get_user(access_token: &AccessToken) -> UserProfile;
+        auth_factors(access_token: &AccessToken) -> AuthFactors;
         list_users(limit: i32, next_token: Option<String>) -> UserPage;
         admin_create_user(user: &NewUser) -> AdminUser;
         admin_get_user(username: &Username) -> AdminUser;

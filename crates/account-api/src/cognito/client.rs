@@ -18,8 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
 use super::{
-    AdminUser, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, MfaPreference, NewUser, SignInOutcome,
-    SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile, UserSummary,
+    AdminUser, AuthFactors, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, MfaPreference, NewUser,
+    SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile, UserSummary,
     VerifiedSoftwareToken, secret_hash,
 };
 
@@ -272,6 +272,26 @@ impl IdentityProvider for CognitoIdentityProvider {
         Ok(UserProfile {
             username: output.username().to_owned(),
             attributes: attributes_map(output.user_attributes()),
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn auth_factors(&self, access_token: &AccessToken) -> Result<AuthFactors, IdpError> {
+        let output = self
+            .client
+            .get_user_auth_factors()
+            .access_token(access_token.expose_secret())
+            .send()
+            .await
+            .map_err(IdpError::from_sdk)?;
+        Ok(AuthFactors {
+            sign_in: output
+                .configured_user_auth_factors()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect(),
+            mfa: output.user_mfa_setting_list().to_vec(),
+            preferred_mfa: output.preferred_mfa_setting().map(str::to_owned),
         })
     }
 

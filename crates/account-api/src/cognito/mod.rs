@@ -181,6 +181,18 @@ pub struct UserProfile {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// How a user can sign in (GetUserAuthFactors), in Cognito's names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthFactors {
+    /// The first factors the user has set up and the pool allows: `PASSWORD`, `EMAIL_OTP`,
+    /// `SMS_OTP`, `WEB_AUTHN`.
+    pub sign_in: Vec<String>,
+    /// The user's MFA factors: `SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`.
+    pub mfa: Vec<String>,
+    /// The preferred one of them, if any.
+    pub preferred_mfa: Option<String>,
+}
+
 /// One user of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSummary {
@@ -306,6 +318,9 @@ pub trait IdentityProvider: Send + Sync {
 
     /// The access token's user.
     fn get_user(&self, access_token: &AccessToken) -> impl Future<Output = Result<UserProfile, IdpError>> + Send;
+
+    /// How the access token's user can sign in (GetUserAuthFactors).
+    fn auth_factors(&self, access_token: &AccessToken) -> impl Future<Output = Result<AuthFactors, IdpError>> + Send;
 
     /// One page of the pool's users, each with their groups.
     fn list_users(
