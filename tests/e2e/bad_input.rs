@@ -20,14 +20,36 @@ fn public_posts(app: &TestApp) -> Vec<String> {
     posts
 }
 
-/// The protected routes that read a JSON body.
-const PROTECTED_WITH_BODY: [(Method, &str); 5] = [
-    (Method::POST, "/auth/change-password"),
-    (Method::POST, "/auth/mfa/totp/verify"),
-    (Method::PUT, "/auth/mfa"),
-    (Method::PATCH, "/auth/me"),
-    (Method::POST, "/auth/me/verify-attribute"),
-];
+/// The protected routes that require a JSON body, as the OpenAPI document says, a sample
+/// value in each path parameter.
+fn protected_with_body(app: &TestApp) -> Vec<(Method, String)> {
+    let document = integration_tests::contract::document();
+    let routes: Vec<(Method, String)> = app
+        .stack
+        .api
+        .routes
+        .iter()
+        .filter(|r| r.protected)
+        .filter(|r| {
+            let operation = &document["paths"][r.path.as_str()][r.method.as_str().to_ascii_lowercase()];
+            operation["requestBody"]["required"].as_bool() == Some(true)
+        })
+        .map(|r| (r.method.clone(), sampled(r.path.as_str())))
+        .collect();
+    assert!(
+        routes.iter().any(|(m, p)| *m == Method::PUT && p == "/auth/mfa"),
+        "{routes:?}"
+    );
+    routes
+}
+
+/// A route's path with a sample value in each parameter.
+fn sampled(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if segment.starts_with('{') { "sample" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 /// Every protected route of the template, a sample value in each path parameter.
 fn protected(app: &TestApp) -> Vec<(Method, String)> {
@@ -37,21 +59,7 @@ fn protected(app: &TestApp) -> Vec<(Method, String)> {
         .routes
         .iter()
         .filter(|r| r.protected)
-        .map(|r| {
-            let path: Vec<String> = r
-                .path
-                .as_str()
-                .split('/')
-                .map(|segment| {
-                    if segment.starts_with('{') {
-                        "sample".to_owned()
-                    } else {
-                        segment.to_owned()
-                    }
-                })
-                .collect();
-            (r.method.clone(), path.join("/"))
-        })
+        .map(|r| (r.method.clone(), sampled(r.path.as_str())))
         .collect();
     assert!(
         routes.iter().any(|(_, p)| p == "/admin/users/sample/groups/sample"),
@@ -223,7 +231,8 @@ async fn protected_routes_answer_bad_bodies_with_every_bad_field_named() {
     let tokens = app.sign_in(&demo.username, &demo.password).await;
     let access = tokens["accessToken"].as_str().expect("access token").to_owned();
     let auth = format!("Bearer {access}");
-    for (method, path) in PROTECTED_WITH_BODY {
+    for (method, path) in protected_with_body(&app) {
+        let path = path.as_str();
         for body in MALFORMED {
             let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
             let response = app.send(method.clone(), path, &headers, body.to_vec()).await;
