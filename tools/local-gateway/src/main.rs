@@ -78,7 +78,8 @@ async fn main() -> ExitCode {
         r#"
 Local stack ready.
   API:            {url}
-  Local Cognito:  {emulator} (user pool {pool}, app client {client})
+  Local Cognito:  {cognito} (the stand-in: rotation and what the emulator lacks), in front of
+                  the emulator at {emulator} (user pool {pool}, app client {client})
   Login page:     {oauth} (a stand-in for the pool domain; open {url}/auth/oauth/authorize in a browser)
   JWKS:           {emulator}/{pool}/.well-known/jwks.json
   Demo admin:     {user} / {password}
@@ -100,6 +101,7 @@ Run the Lambda binaries themselves against this local Cognito (second terminal):
 Ctrl-C stops the gateway and the local Cognito.
 "#,
         emulator = stack.emulator_url,
+        cognito = stack.cognito_url,
         oauth = stack.oauth_url,
         pool = stack.pool.user_pool_id,
         client = stack.pool.client_id,
