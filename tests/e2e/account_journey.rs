@@ -178,5 +178,9 @@ async fn unknown_routes_and_methods_are_problems() {
     assert_eq!((missing.status.as_u16(), missing.code()), (404, "RouteNotFound"));
     let wrong = app.send(Method::GET, "/auth/sign-in", &[], "").await;
     assert_eq!((wrong.status.as_u16(), wrong.code()), (405, "MethodNotAllowed"));
+    assert_eq!(wrong.headers["allow"], "POST", "RFC 9110: a 405 names the methods");
+    let profile = app.send(Method::PUT, "/auth/me", &[], "").await;
+    assert_eq!(profile.status.as_u16(), 405, "{}", profile.raw);
+    assert_eq!(profile.headers["allow"], "GET, PATCH, DELETE");
     app.stop().await;
 }

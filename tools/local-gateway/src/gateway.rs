@@ -127,7 +127,14 @@ impl Gateway {
         }
         let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
             RouteMatch::Found { route, path_parameters } => (route.clone(), path_parameters),
-            RouteMatch::WrongMethod => return to_hyper(problems::method_not_allowed().into_response()),
+            RouteMatch::WrongMethod { allowed } => {
+                let mut response = problems::method_not_allowed().into_response();
+                let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+                if let Ok(value) = http::HeaderValue::from_str(&allow.join(", ")) {
+                    response.headers_mut().insert(http::header::ALLOW, value);
+                }
+                return to_hyper(response);
+            }
             RouteMatch::NotFound => return to_hyper(self.refused("MISSING_AUTHENTICATION_TOKEN")),
         };
         let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {

@@ -16,7 +16,8 @@ pub fn route_not_found() -> Problem {
     )
 }
 
-/// The path exists with another method.
+/// The path exists with another method (the gateway adds `Allow`). API Gateway itself answers
+/// such a request as an unknown route: the template's 404 `RouteNotFound`.
 pub fn method_not_allowed() -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,

@@ -30,8 +30,11 @@ pub enum RouteMatch<'a> {
         /// `{name}` → value.
         path_parameters: HashMap<String, String>,
     },
-    /// The path exists, but not with this method.
-    WrongMethod,
+    /// The path exists, but not with this method: these are its methods (RFC 9110's `Allow`).
+    WrongMethod {
+        /// The methods the path's routes take, in template order.
+        allowed: Vec<Method>,
+    },
     /// No route has this path.
     NotFound,
 }
@@ -47,7 +50,7 @@ pub fn routed_path(path: &str) -> &str {
 /// segment matches no parameter).
 pub fn find<'a>(routes: &'a [Route], method: &Method, path: &str) -> RouteMatch<'a> {
     let resource = routed_path(path);
-    let mut path_exists = false;
+    let mut allowed: Vec<Method> = Vec::new();
     for route in routes {
         if let Some(parameters) = route.path.parameters(resource) {
             if route.method == *method {
@@ -57,13 +60,15 @@ pub fn find<'a>(routes: &'a [Route], method: &Method, path: &str) -> RouteMatch<
                     .collect();
                 return RouteMatch::Found { route, path_parameters };
             }
-            path_exists = true;
+            if !allowed.contains(&route.method) {
+                allowed.push(route.method.clone());
+            }
         }
     }
-    if path_exists {
-        RouteMatch::WrongMethod
-    } else {
+    if allowed.is_empty() {
         RouteMatch::NotFound
+    } else {
+        RouteMatch::WrongMethod { allowed }
     }
 }
 
@@ -110,7 +115,12 @@ mod tests {
         assert_eq!(find(&routes, &Method::GET, "/auth/me//"), RouteMatch::NotFound);
         assert_eq!(find(&routes, &Method::GET, "//auth/me"), RouteMatch::NotFound);
         assert_eq!(find(&routes, &Method::GET, "/auth/me/extra"), RouteMatch::NotFound);
-        assert_eq!(find(&routes, &Method::POST, "/auth/me"), RouteMatch::WrongMethod);
+        assert_eq!(
+            find(&routes, &Method::POST, "/auth/me"),
+            RouteMatch::WrongMethod {
+                allowed: vec![Method::GET]
+            }
+        );
         assert_eq!(find(&routes, &Method::GET, "/nope"), RouteMatch::NotFound);
     }
 }
