@@ -3,6 +3,7 @@
 
 use http::Method;
 use integration_tests::{TestApp, TestResponse, spawn_app};
+use local_gateway::routes::Route;
 use serde_json::json;
 
 /// Every public POST route of the account functions, from the template (the one list of
@@ -20,24 +21,36 @@ fn public_posts(app: &TestApp) -> Vec<String> {
     posts
 }
 
-/// The protected routes that require a JSON body, as the OpenAPI document says, a sample
-/// value in each path parameter.
-fn protected_with_body(app: &TestApp) -> Vec<(Method, String)> {
-    let document = integration_tests::contract::document();
-    let routes: Vec<(Method, String)> = app
-        .stack
+/// The template's protected routes that `keep` keeps, a sample value in each path parameter.
+fn protected_routes(app: &TestApp, keep: impl Fn(&Route) -> bool) -> Vec<(Method, String)> {
+    app.stack
         .api
         .routes
         .iter()
-        .filter(|r| r.protected)
-        .filter(|r| {
-            let operation = &document["paths"][r.path.as_str()][r.method.as_str().to_ascii_lowercase()];
-            operation["requestBody"]["required"].as_bool() == Some(true)
-        })
+        .filter(|r| r.protected && keep(r))
         .map(|r| (r.method.clone(), sampled(r.path.as_str())))
-        .collect();
+        .collect()
+}
+
+/// The protected routes that require a JSON body, as the OpenAPI document says.
+fn protected_with_body(app: &TestApp) -> Vec<(Method, String)> {
+    let document = integration_tests::contract::document();
+    let routes = protected_routes(app, |r| {
+        let operation = &document["paths"][r.path.as_str()][r.method.as_str().to_ascii_lowercase()];
+        operation["requestBody"]["required"].as_bool() == Some(true)
+    });
     assert!(
         routes.iter().any(|(m, p)| *m == Method::PUT && p == "/auth/mfa"),
+        "{routes:?}"
+    );
+    routes
+}
+
+/// Every protected route of the template.
+fn protected(app: &TestApp) -> Vec<(Method, String)> {
+    let routes = protected_routes(app, |_| true);
+    assert!(
+        routes.iter().any(|(_, p)| p == "/admin/users/sample/groups/sample"),
         "{routes:?}"
     );
     routes
@@ -49,23 +62,6 @@ fn sampled(path: &str) -> String {
         .map(|segment| if segment.starts_with('{') { "sample" } else { segment })
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// Every protected route of the template, a sample value in each path parameter.
-fn protected(app: &TestApp) -> Vec<(Method, String)> {
-    let routes: Vec<(Method, String)> = app
-        .stack
-        .api
-        .routes
-        .iter()
-        .filter(|r| r.protected)
-        .map(|r| (r.method.clone(), sampled(r.path.as_str())))
-        .collect();
-    assert!(
-        routes.iter().any(|(_, p)| p == "/admin/users/sample/groups/sample"),
-        "{routes:?}"
-    );
-    routes
 }
 
 const MALFORMED: [&[u8]; 8] = [

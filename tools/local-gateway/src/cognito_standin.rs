@@ -119,7 +119,12 @@ impl CognitoStandIn {
             .and_then(|t| t.strip_prefix(SERVICE))
             .unwrap_or_default()
             .to_owned();
-        let call: Option<Value> = serde_json::from_slice(&body).ok();
+        // Only the calls it may answer itself are read; the rest go on as bytes.
+        let read = matches!(
+            operation.as_str(),
+            "GetTokensFromRefreshToken" | "GetUserAuthFactors" | "InitiateAuth"
+        );
+        let call: Option<Value> = read.then(|| serde_json::from_slice(&body).ok()).flatten();
         let ours = call
             .as_ref()
             .and_then(|c| c.get("ClientId"))
