@@ -57,6 +57,7 @@ cognito_errors! { |message|
     "InvalidEmailRoleAccessPolicyException"     => 502: ApiError::CodeDeliveryFailed { cause: message.to_owned() },
     "InvalidSmsRoleAccessPolicyException"       => 502: ApiError::CodeDeliveryFailed { cause: message.to_owned() },
     "InvalidSmsRoleTrustRelationshipException"  => 502: ApiError::CodeDeliveryFailed { cause: message.to_owned() },
+    "FeatureUnavailableInTierException"         => 502: ApiError::IdentityProviderMisconfigured { cause: message.to_owned() },
     "InternalErrorException"                    => 503: ApiError::Unavailable { cause: message.to_owned() },
     "ServiceUnavailable"                        => 503: ApiError::Unavailable { cause: message.to_owned() },
     "InternalFailure"                           => 503: ApiError::Unavailable { cause: message.to_owned() },

@@ -39,6 +39,7 @@ pub mod password;
 pub mod refresh_tokens;
 pub mod respond_to_challenge;
 pub mod sign_in;
+pub mod sign_in_methods;
 pub mod sign_up;
 pub mod verify_account;
 
@@ -65,6 +66,8 @@ pub struct AccountApi<P> {
     /// The check the administration routes make of the pool and client first; `None` skips it
     /// (tests of other behaviour). [`AccountApi::from_env`] always sets it.
     pub pool_check: Option<pool_check::PoolCheck>,
+    /// The first factors the pool offers (`SIGN_IN_METHODS`): what sign-in and sign-up accept.
+    pub sign_in_methods: sign_in_methods::SignInMethods,
 }
 
 impl<P: IdentityProvider> AccountApi<P> {
@@ -77,6 +80,7 @@ impl<P: IdentityProvider> AccountApi<P> {
             totp_issuer: TotpIssuer::default(),
             recent_auth: RecentAuth::default(),
             pool_check: None,
+            sign_in_methods: sign_in_methods::SignInMethods::default(),
         }
     }
 
@@ -120,11 +124,13 @@ impl AccountApi<CognitoIdentityProvider> {
         let revoker = Revoker::from_env(env, &settings).await?;
         let recent_auth = RecentAuth::from_env(env)?;
         let pool_check = pool_check::PoolCheck::new(pool_check::trusted_attributes(env)?);
+        let sign_in_methods = sign_in_methods::SignInMethods::from_env(env)?;
         let mut api = Self::new(CognitoIdentityProvider::connect(settings).await, attributes);
         api.revoker = revoker;
         api.totp_issuer = totp_issuer;
         api.recent_auth = recent_auth;
         api.pool_check = Some(pool_check);
+        api.sign_in_methods = sign_in_methods;
         Ok(api)
     }
 }

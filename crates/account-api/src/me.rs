@@ -40,6 +40,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tracing::instrument;
 
+use crate::sign_in_methods::SignInMethod;
 use crate::errors::{Exceptions, answer};
 use crate::{AccountApi, HandlerResult, token_rejected};
 
@@ -98,13 +99,7 @@ struct SignInMethodsBody {
 
 /// A first factor in sign-in's `method` words; `None` for one this API does not offer.
 fn sign_in_method(factor: &str) -> Option<&'static str> {
-    match factor {
-        "PASSWORD" => Some("password"),
-        "EMAIL_OTP" => Some("email-otp"),
-        "SMS_OTP" => Some("sms-otp"),
-        "WEB_AUTHN" => Some("passkey"),
-        _ => None,
-    }
+    SignInMethod::from_challenge(factor).map(SignInMethod::word)
 }
 
 /// An MFA factor in `PUT /auth/mfa`'s words (and `email`).

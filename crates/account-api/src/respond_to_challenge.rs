@@ -9,8 +9,13 @@
 //! | `NEW_PASSWORD_REQUIRED` | `NEW_PASSWORD`, and `userAttributes.<name>` for the attributes a user may set at sign-up |
 //! | `SMS_MFA` | `SMS_MFA_CODE` |
 //! | `SOFTWARE_TOKEN_MFA` | `SOFTWARE_TOKEN_MFA_CODE` |
-//! | `SELECT_MFA_TYPE` | `ANSWER`: `SMS_MFA` or `SOFTWARE_TOKEN_MFA` |
+//! | `SELECT_MFA_TYPE` | `ANSWER`: `SMS_MFA`, `SOFTWARE_TOKEN_MFA` or `EMAIL_MFA` |
 //! | `MFA_SETUP` | `{}` to get a secret, then `SOFTWARE_TOKEN_MFA_CODE` |
+//! | `SELECT_CHALLENGE` | `ANSWER`: `PASSWORD` (with `PASSWORD`), `EMAIL_OTP`, `SMS_OTP` or `WEB_AUTHN` |
+//! | `PASSWORD` | `PASSWORD` |
+//! | `EMAIL_OTP` | `EMAIL_OTP_CODE` (a sign-in code, or email as a second factor) |
+//! | `SMS_OTP` | `SMS_OTP_CODE` |
+//! | `WEB_AUTHN` | `CREDENTIAL`: the passkey's answer, a JSON object or that object as a JSON string |
 //!
 //! `MFA_SETUP` (a pool that requires MFA, a user without a factor) takes two calls: with
 //! `responses: {}` it associates a software token with the session and answers
@@ -19,7 +24,8 @@
 //! that verification gave.
 //!
 //! A session Cognito no longer knows (they last 3 minutes, and most are single use) is 401
-//! `SessionExpired`: the user signs in again.
+//! `SessionExpired`: the user signs in again. A wrong code is 400 `CodeMismatch` and the session
+//! stays usable; a refused passkey answer is 401 `InvalidCredentials`.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +43,7 @@ use tracing::instrument;
 use crate::cognito::{IdentityProvider, TokenAuth};
 use crate::errors::{Exceptions, answer};
 use crate::sign_in::answer_sign_in;
+use crate::sign_in_methods::SignInMethod;
 use crate::{AccountApi, HandlerResult};
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]): an expired,
@@ -44,6 +51,14 @@ use crate::{AccountApi, HandlerResult};
 /// a session for another user "user not found") means signing in again.
 const COGNITO_EXCEPTIONS: Exceptions = &[
     ("NotAuthorizedException", || ApiError::SessionExpired),
+    ("ResourceNotFoundException", || ApiError::SessionExpired),
+    ("UserNotFoundException", || ApiError::SessionExpired),
+];
+
+/// For an answer that is a credential (a password, a passkey), Cognito's "not authorized"
+/// refuses the credential, not the session.
+const CREDENTIAL_EXCEPTIONS: Exceptions = &[
+    ("NotAuthorizedException", || ApiError::InvalidCredentials),
     ("ResourceNotFoundException", || ApiError::SessionExpired),
     ("UserNotFoundException", || ApiError::SessionExpired),
 ];
@@ -56,15 +71,25 @@ enum Challenge {
     SoftwareTokenMfa,
     SelectMfaType,
     MfaSetup,
+    SelectChallenge,
+    Password,
+    EmailOtp,
+    SmsOtp,
+    WebAuthn,
 }
 
 impl Challenge {
-    const ALL: [Challenge; 5] = [
+    const ALL: [Challenge; 10] = [
         Challenge::NewPasswordRequired,
         Challenge::SmsMfa,
         Challenge::SoftwareTokenMfa,
         Challenge::SelectMfaType,
         Challenge::MfaSetup,
+        Challenge::SelectChallenge,
+        Challenge::Password,
+        Challenge::EmailOtp,
+        Challenge::SmsOtp,
+        Challenge::WebAuthn,
     ];
 
     fn name(self) -> &'static str {
@@ -74,6 +99,11 @@ impl Challenge {
             Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             Challenge::SelectMfaType => "SELECT_MFA_TYPE",
             Challenge::MfaSetup => "MFA_SETUP",
+            Challenge::SelectChallenge => "SELECT_CHALLENGE",
+            Challenge::Password => "PASSWORD",
+            Challenge::EmailOtp => "EMAIL_OTP",
+            Challenge::SmsOtp => "SMS_OTP",
+            Challenge::WebAuthn => "WEB_AUTHN",
         }
     }
 }
@@ -133,11 +163,17 @@ async fn respond_to_challenge<P: IdentityProvider>(
     let session = SecretString::from(session);
     match checked {
         Answer::Responses(responses) => {
+            let credential = responses.contains_key("PASSWORD") || responses.contains_key("CREDENTIAL");
+            let exceptions = if credential {
+                CREDENTIAL_EXCEPTIONS
+            } else {
+                COGNITO_EXCEPTIONS
+            };
             let outcome = api
                 .idp
                 .respond_to_challenge(challenge.name(), &session, &username, &responses)
                 .await
-                .map_err(answer(COGNITO_EXCEPTIONS))?;
+                .map_err(answer(exceptions))?;
             answer_sign_in(&outcome)
         }
         Answer::StartTotpSetup => {
@@ -225,27 +261,61 @@ fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut Jso
                 Answer::Responses(answers)
             })
         }
-        Challenge::SmsMfa | Challenge::SoftwareTokenMfa => {
-            let name = if challenge == Challenge::SmsMfa {
-                "SMS_MFA_CODE"
-            } else {
-                "SOFTWARE_TOKEN_MFA_CODE"
+        Challenge::SmsMfa | Challenge::SoftwareTokenMfa | Challenge::EmailOtp | Challenge::SmsOtp => {
+            let name = match challenge {
+                Challenge::SmsMfa => "SMS_MFA_CODE",
+                Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA_CODE",
+                Challenge::EmailOtp => "EMAIL_OTP_CODE",
+                _ => "SMS_OTP_CODE",
             };
             responses
                 .required::<ConfirmationCode>(name)
                 .map(|code| Answer::Responses(BTreeMap::from([(name.to_owned(), SecretString::from(code))])))
         }
         Challenge::SelectMfaType => responses.required_string("ANSWER").and_then(|choice| {
-            if ["SMS_MFA", "SOFTWARE_TOKEN_MFA"].contains(&choice.as_str()) {
+            if ["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_MFA"].contains(&choice.as_str()) {
                 Some(Answer::Responses(BTreeMap::from([(
                     "ANSWER".to_owned(),
                     SecretString::from(choice),
                 )])))
             } else {
-                responses.reject("ANSWER", "must be SMS_MFA or SOFTWARE_TOKEN_MFA");
+                responses.reject("ANSWER", "must be SMS_MFA, SOFTWARE_TOKEN_MFA or EMAIL_MFA");
                 None
             }
         }),
+        Challenge::SelectChallenge => {
+            let choice = responses.required_string("ANSWER");
+            match choice.as_deref().map(|c| (c, SignInMethod::from_challenge(c))) {
+                Some((_, Some(method))) => {
+                    let mut answers = BTreeMap::from([("ANSWER".to_owned(), SecretString::from(method.challenge()))]);
+                    // The password answers in the same call; the other methods' answers come next.
+                    if method == SignInMethod::Password {
+                        let password = responses.required::<Password>("PASSWORD");
+                        password.map(|p| {
+                            answers.insert("PASSWORD".to_owned(), SecretString::from(p));
+                            Answer::Responses(answers)
+                        })
+                    } else {
+                        Some(Answer::Responses(answers))
+                    }
+                }
+                Some((_, None)) => {
+                    responses.reject("ANSWER", "must be PASSWORD, EMAIL_OTP, SMS_OTP or WEB_AUTHN");
+                    responses.skip_remaining();
+                    None
+                }
+                None => {
+                    responses.skip_remaining();
+                    None
+                }
+            }
+        }
+        Challenge::Password => responses
+            .required::<Password>("PASSWORD")
+            .map(|p| Answer::Responses(BTreeMap::from([("PASSWORD".to_owned(), SecretString::from(p))]))),
+        Challenge::WebAuthn => responses
+            .required_json_text("CREDENTIAL")
+            .map(|credential| Answer::Responses(BTreeMap::from([("CREDENTIAL".to_owned(), SecretString::from(credential))]))),
         // Without a code, the first of the two calls; an invalid code is already rejected.
         Challenge::MfaSetup => Some(
             match responses.optional::<ConfirmationCode>("SOFTWARE_TOKEN_MFA_CODE") {

@@ -1,19 +1,32 @@
-//! `POST /auth/sign-in` `{username, password}` → 200
+//! `POST /auth/sign-in` `{username, password?, method?, session?, acr?}` → 200
 //! `{accessToken, idToken, refreshToken, expiresIn, tokenType: "Bearer"}`, or 200
 //! `{challengeName, session, challengeParameters}` when Cognito asks for more first.
+//!
+//! | body | Cognito |
+//! |---|---|
+//! | `{username, password}` | `USER_PASSWORD_AUTH`, on every plan |
+//! | `{username, method}` | `USER_AUTH` with `PREFERRED_CHALLENGE`: the method's challenge (`EMAIL_OTP` sends a code) |
+//! | `{username, method: "password", password}` | `USER_AUTH`, `PREFERRED_CHALLENGE=PASSWORD`: signed in at once |
+//! | `{username}` | `USER_AUTH` without a preference: `SELECT_CHALLENGE` with `availableChallenges` |
+//! | `{username, session}` | `USER_AUTH` with the session a confirmed sign-up gave: no second code |
+//!
+//! `acr` (the assurance levels asked for, highest first) goes with `USER_AUTH` as
+//! `TARGET_ACR_VALUES`. A method the deployment does not offer (`SIGN_IN_METHODS`) is 400
+//! `SignInMethodUnavailable`, before any call.
 
 use std::collections::BTreeMap;
 
-use crate::cognito::{IdentityProvider, SignInOutcome};
+use crate::cognito::{IdentityProvider, IdpError, SignInOutcome, UserAuth};
 use crate::errors::{Exceptions, answer};
+use crate::sign_in_methods::SignInMethod;
 use http_kit::ApiError;
 use http_kit::body::json_object;
-use http_kit::inputs::{Password, Username};
+use http_kit::inputs::{Password, Session, Username};
 use http_kit::respond;
 use http_kit::response::{TokensBody, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -37,6 +50,10 @@ struct ChallengeBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     session: Option<&'a str>,
     challenge_parameters: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available_challenges: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_request_options: Option<serde_json::Value>,
 }
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]): whether the user
@@ -46,6 +63,37 @@ const COGNITO_EXCEPTIONS: Exceptions = &[
     ("UserNotFoundException", || ApiError::InvalidCredentials),
 ];
 
+/// `TARGET_ACR_VALUES`: assurance level names separated by single spaces, highest first.
+struct AcrValues(String);
+
+impl TryFrom<String> for AcrValues {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        let names_ok = value
+            .split(' ')
+            .all(|name| http_kit::inputs::is_visible_ascii(name, 1..=128));
+        if value.len() > 512 || !names_ok {
+            return Err("must be assurance level names separated by single spaces (at most 512 characters)".into());
+        }
+        Ok(Self(value))
+    }
+}
+
+/// What the body asks for.
+enum SignIn {
+    /// `{username, password}`: `USER_PASSWORD_AUTH`.
+    Password(Username, Password),
+    /// Choice-based sign-in.
+    Choice {
+        username: Username,
+        method: Option<SignInMethod>,
+        password: Option<Password>,
+        acr: Option<AcrValues>,
+    },
+    /// `{username, session}`: the sign-in a confirmed sign-up's session allows.
+    AfterConfirmation(Username, Session),
+}
+
 /// The Lambda handler.
 #[instrument(name = "sign_in", skip_all)]
 pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request) -> HandlerResult {
@@ -53,16 +101,105 @@ pub async fn handler<P: IdentityProvider>(api: &AccountApi<P>, request: Request)
 }
 
 async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let outcome = match parse(api, request)? {
+        SignIn::Password(username, password) => api
+            .idp
+            .sign_in(&username, &password)
+            .await
+            .map_err(answer(COGNITO_EXCEPTIONS))?,
+        SignIn::Choice {
+            username,
+            method,
+            password,
+            acr,
+        } => {
+            // Without choice-based sign-in even the password is not a `method`.
+            let offered = |m: &SignInMethod| api.sign_in_methods.user_auth() && api.sign_in_methods.offers(*m);
+            if let Some(method) = method.filter(|m| !offered(m)) {
+                return Err(ApiError::SignInMethodUnavailable { method: method.word() });
+            }
+            let request = UserAuth {
+                username: &username,
+                preferred: method.map(SignInMethod::challenge),
+                password: password.as_ref(),
+                acr: acr.as_ref().map(|a| a.0.as_str()),
+                session: None,
+            };
+            let asked = method.map_or("a choice of methods", SignInMethod::word);
+            api.idp.user_auth(request).await.map_err(user_auth_refused(asked))?
+        }
+        SignIn::AfterConfirmation(username, session) => {
+            let session = SecretString::from(session);
+            let request = UserAuth {
+                username: &username,
+                preferred: None,
+                password: None,
+                acr: None,
+                session: Some(&session),
+            };
+            api.idp
+                .user_auth(request)
+                .await
+                .map_err(|err| match err.code() {
+                    // A session Cognito no longer knows, or for another user: start over.
+                    Some("NotAuthorizedException" | "UserNotFoundException") => ApiError::SessionExpired,
+                    _ => user_auth_refused("a sign-up session")(err),
+                })?
+        }
+    };
+    answer_sign_in(&outcome)
+}
+
+/// A refused `USER_AUTH`: a plan without it (`FeatureUnavailableInTierException`) means the
+/// method `asked` is not on offer; the rest as a password sign-in.
+fn user_auth_refused(asked: &'static str) -> impl FnOnce(IdpError) -> ApiError {
+    move |err| {
+        if err.code() == Some("FeatureUnavailableInTierException") {
+            tracing::warn!(cognito_code = err.code(), "the pool's plan has no choice-based sign-in");
+            ApiError::SignInMethodUnavailable { method: asked }
+        } else {
+            answer(COGNITO_EXCEPTIONS)(err)
+        }
+    }
+}
+
+fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignIn, ApiError> {
     let mut fields = json_object(request)?;
     let username = fields.required::<Username>("username");
-    let password = fields.required::<Password>("password");
-    let (username, password) = fields.finish(|| Some((username?, password?)))?;
-    let outcome = api
-        .idp
-        .sign_in(&username, &password)
-        .await
-        .map_err(answer(COGNITO_EXCEPTIONS))?;
-    answer_sign_in(&outcome)
+    let password = fields.optional::<Password>("password");
+    let method = fields.optional::<SignInMethod>("method");
+    let session = fields.optional::<Session>("session");
+    let acr = fields.optional::<AcrValues>("acr");
+    let choice = api.sign_in_methods.user_auth();
+    if session.is_some() {
+        if !choice {
+            fields.reject("session", "is not taken: this pool signs in with a password only");
+        } else if method.is_some() || password.is_some() || acr.is_some() {
+            fields.reject("session", "is taken with username alone (no method, password or acr)");
+        }
+    } else if let Some(method) = method {
+        if method != SignInMethod::Password && password.is_some() {
+            fields.reject("password", "is taken only with method password");
+        }
+    } else if password.is_some() && acr.is_some() {
+        fields.reject("acr", "is taken only with method (choice-based sign-in)");
+    } else if password.is_none() && !choice && !fields.rejected("password") {
+        // Without choice-based sign-in the password is what signs in, as it always was.
+        fields.reject("password", "is required");
+    }
+    fields.finish(|| {
+        let username = username?;
+        Some(match (session, method, password) {
+            (Some(session), _, _) => SignIn::AfterConfirmation(username, session),
+            (None, None, Some(password)) => SignIn::Password(username, password),
+            (None, method, password) => SignIn::Choice {
+                username,
+                method,
+                password,
+                acr,
+            },
+        })
+    })
 }
 
 /// The answer to a sign-in step (a password, a challenge answered): the tokens, or the next
@@ -74,14 +211,37 @@ pub(crate) fn answer_sign_in(outcome: &SignInOutcome) -> Result<Response<Body>, 
             name,
             session,
             parameters,
-        } => json(
-            StatusCode::OK,
-            &ChallengeBody {
-                challenge_name: name,
-                session: session.as_ref().map(|s| s.expose_secret()),
-                challenge_parameters: parameters,
-            },
-        ),
+            available,
+        } => {
+            // This API answers these first factors; PASSWORD_SRP needs a client-side SRP.
+            let available_challenges = (name == "SELECT_CHALLENGE").then(|| {
+                available
+                    .iter()
+                    .filter_map(|c| SignInMethod::from_challenge(c))
+                    .map(SignInMethod::challenge)
+                    .collect()
+            });
+            // Cognito sends the WebAuthn request options as a JSON string; callers get the object.
+            let credential_request_options = match parameters.get("CREDENTIAL_REQUEST_OPTIONS") {
+                Some(text) => Some(
+                    serde_json::from_str::<serde_json::Value>(text)
+                        .ok()
+                        .filter(serde_json::Value::is_object)
+                        .ok_or_else(|| ApiError::internal("CREDENTIAL_REQUEST_OPTIONS is not a JSON object"))?,
+                ),
+                None => None,
+            };
+            json(
+                StatusCode::OK,
+                &ChallengeBody {
+                    challenge_name: name,
+                    session: session.as_ref().map(|s| s.expose_secret()),
+                    challenge_parameters: parameters,
+                    available_challenges,
+                    credential_request_options,
+                },
+            )
+        }
     }
 }
 

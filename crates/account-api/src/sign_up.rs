@@ -1,10 +1,19 @@
 //! `POST /auth/sign-up` `{username, password, email, phoneNumber?, attributes?}` → 201
-//! `{userSub, userConfirmed, codeDelivery?}`. `phoneNumber` (E.164) is a recovery and MFA
-//! channel, so it is a named, checked field, never one of the free-form `attributes`.
+//! `{userSub, userConfirmed, codeDelivery?, session?}`. `phoneNumber` (E.164) is a recovery and
+//! MFA channel, so it is a named, checked field, never one of the free-form `attributes`.
+//!
+//! Where the pool offers a one-time code sign-in (`SIGN_IN_METHODS` holds `EMAIL_OTP` or
+//! `SMS_OTP`), `password` may be left out: the account signs in with codes, and `phoneNumber`
+//! is then required when SMS is the only code channel. Cognito then answers a `session`, which
+//! `POST /auth/verify-account` takes with the code, and whose answer signs in with
+//! `POST /auth/sign-in {username, session}`.
 
 use std::collections::BTreeMap;
 
 use crate::cognito::{IdentityProvider, SignUpInput};
+use crate::sign_in_methods::SignInMethod;
+use http_kit::inputs::PhoneNumber;
+use secrecy::ExposeSecret;
 use http_kit::ApiError;
 use http_kit::body::json_object;
 use http_kit::respond;
@@ -34,6 +43,8 @@ struct SignUpBody {
     user_confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     code_delivery: Option<CodeDeliveryBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
 }
 
 /// The Lambda handler.
@@ -55,6 +66,7 @@ async fn sign_up<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
                 delivery_medium: d.delivery_medium,
                 attribute_name: d.attribute_name,
             }),
+            session: outcome.session.map(|s| s.expose_secret().to_owned()),
         },
     )
 }
@@ -62,9 +74,20 @@ async fn sign_up<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
 fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiError> {
     let mut fields = json_object(request)?;
     let username = fields.required("username");
-    let password = fields.required("password");
+    let methods = api.sign_in_methods;
+    let password = if methods.passwordless_sign_up() {
+        fields.optional("password")
+    } else {
+        fields.required("password")
+    };
     let email = fields.required("email");
-    let phone_number = fields.optional("phoneNumber");
+    let phone_number: Option<PhoneNumber> = fields.optional("phoneNumber");
+    let sms_only = methods.offers(SignInMethod::SmsOtp) && !methods.offers(SignInMethod::EmailOtp);
+    if password.is_none() && sms_only && phone_number.is_none() && !fields.rejected("password") {
+        if !fields.rejected("phoneNumber") {
+            fields.reject("phoneNumber", "is required without a password: sign-in codes go by SMS");
+        }
+    }
     let mut attributes = BTreeMap::new();
     for (name, value) in fields.optional_string_map("attributes").unwrap_or_default() {
         match api.sign_up_attributes.check(&name, &value, &[]) {
@@ -77,7 +100,7 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
     fields.finish(|| {
         Some(SignUpInput {
             username: username?,
-            password: password?,
+            password,
             email: email?,
             phone_number,
             attributes,

@@ -1,8 +1,9 @@
 //! Account verification, one Lambda function (`verify_account`) for the two routes about the
 //! sign-up code:
 //!
-//! - `POST /auth/verify-account` `{username, code}` → 200 `{username, confirmed: true}`
-//!   (ConfirmSignUp);
+//! - `POST /auth/verify-account` `{username, code, session?}` → 200
+//!   `{username, confirmed: true, session?}` (ConfirmSignUp); with the session a password-less
+//!   sign-up answered, the answer's session signs in (`POST /auth/sign-in {username, session}`);
 //! - `POST /auth/resend-code` `{username}` → 202 `{}` (ResendConfirmationCode).
 //!
 //! Resend answers the same 202 for an unknown, an already confirmed and a waiting account
@@ -15,7 +16,8 @@ use crate::errors::{Exceptions, answer, without_telling};
 use crate::password::accepted;
 use http_kit::ApiError;
 use http_kit::body::{json_object, route};
-use http_kit::inputs::{ConfirmationCode, Username};
+use http_kit::inputs::{ConfirmationCode, Session, Username};
+use secrecy::{ExposeSecret, SecretString};
 use http_kit::respond;
 use http_kit::response::json;
 use lambda_http::http::StatusCode;
@@ -29,6 +31,8 @@ use crate::{AccountApi, HandlerResult};
 struct VerifiedBody<'a> {
     username: &'a str,
     confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<&'a str>,
 }
 
 /// Cognito's answers that mean something else here (see [`crate::errors`]).
@@ -72,9 +76,12 @@ async fn verify_account<P: IdentityProvider>(
     let mut fields = json_object(request)?;
     let username = fields.required::<Username>("username");
     let code = fields.required::<ConfirmationCode>("code");
+    let session = fields.optional::<Session>("session");
     let (username, code) = fields.finish(|| Some((username?, code?)))?;
-    api.idp
-        .confirm_sign_up(&username, &code)
+    let session = session.map(SecretString::from);
+    let next = api
+        .idp
+        .confirm_sign_up(&username, &code, session.as_ref())
         .await
         .map_err(answer(COGNITO_EXCEPTIONS))?;
     json(
@@ -82,6 +89,7 @@ async fn verify_account<P: IdentityProvider>(
         &VerifiedBody {
             username: username.as_str(),
             confirmed: true,
+            session: next.as_ref().map(|s| s.expose_secret()),
         },
     )
 }

@@ -186,6 +186,23 @@ impl JsonFields {
         self.validate(name, raw)
     }
 
+    /// A required JSON object, given as an object or as that object's JSON text (what a browser
+    /// client's `JSON.stringify` makes), answered as JSON text.
+    pub fn required_json_text(&mut self, name: &str) -> Option<String> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.reject(name, "is required");
+                None
+            }
+            Some(object @ Value::Object(_)) => Some(object.to_string()),
+            Some(Value::String(text)) if serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) => Some(text),
+            Some(_) => {
+                self.reject(name, "must be a JSON object, or its JSON text");
+                None
+            }
+        }
+    }
+
     /// An optional object of string values (`{"name": "Ada"}`).
     pub fn optional_string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
         match self.map.remove(name) {

@@ -53,6 +53,12 @@ pub enum ApiError {
         /// Which rule failed, for the caller.
         detail: String,
     },
+    /// A sign-in method this pool or its plan does not offer (or choice-based sign-in is off).
+    #[error("sign-in method {method} unavailable")]
+    SignInMethodUnavailable {
+        /// The method asked for, in sign-in's words.
+        method: &'static str,
+    },
     /// A wrong confirmation code.
     #[error("confirmation code mismatch")]
     CodeMismatch,
@@ -301,6 +307,12 @@ impl ApiError {
                 "InvalidPassword",
                 "The password does not meet the policy",
                 Owned(detail.clone()),
+            ),
+            Self::SignInMethodUnavailable { method } => describe(
+                S::BAD_REQUEST,
+                "SignInMethodUnavailable",
+                "The sign-in method is not offered",
+                Owned(format!("This user pool does not offer sign-in with {method}; GET /auth/me/sign-in-methods lists a user's methods.")),
             ),
             Self::CodeMismatch => describe(
                 S::BAD_REQUEST,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use account_api::cognito::{
     AdminUser, AuthFactors, CodeDelivery, CognitoIdentityProvider, IdentityProvider, IdpError, MfaPreference, NewUser,
-    SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile,
+    SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserAuth, UserPage, UserProfile,
     VerifiedSoftwareToken,
 };
 use http_kit::inputs::{AccessToken, ConfirmationCode, GroupName, Password, RefreshToken, Team, Username};
@@ -68,8 +68,9 @@ macro_rules! delegate {
 impl IdentityProvider for EmulatedCognito {
     delegate! {
         sign_up(input: SignUpInput) -> SignUpOutcome;
-        confirm_sign_up(username: &Username, code: &ConfirmationCode) -> ();
+        confirm_sign_up(username: &Username, code: &ConfirmationCode, session: Option<&SecretString>) -> Option<SecretString>;
         sign_in(username: &Username, password: &Password) -> SignInOutcome;
+        user_auth(request: UserAuth<'_>) -> SignInOutcome;
         refresh(refresh_token: &RefreshToken) -> Tokens;
         global_sign_out(access_token: &AccessToken) -> ();
         get_user(access_token: &AccessToken) -> UserProfile;

@@ -19,8 +19,8 @@ use tracing::instrument;
 
 use super::{
     AdminUser, AuthFactors, CodeDelivery, CognitoSettings, IdentityProvider, IdpError, MfaPreference, NewUser,
-    SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserPage, UserProfile, UserSummary,
-    VerifiedSoftwareToken, secret_hash,
+    SignInOutcome, SignUpInput, SignUpOutcome, SoftwareToken, TokenAuth, Tokens, UserAuth, UserPage, UserProfile,
+    UserSummary, VerifiedSoftwareToken, secret_hash,
 };
 
 /// Bounds on every Cognito call, so a slow or unreachable endpoint ends in a 503 well before
@@ -118,6 +118,7 @@ fn outcome(
             parameters: parameters
                 .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
+            available: Vec::new(),
         }),
         None => Err(IdpError::Unexpected("answered neither tokens nor a challenge".into())),
     }
@@ -154,7 +155,7 @@ impl IdentityProvider for CognitoIdentityProvider {
             .sign_up()
             .client_id(&self.settings.client_id)
             .username(input.username.as_str())
-            .password(input.password.expose_secret())
+            .set_password(input.password.as_ref().map(|p| p.expose_secret().to_owned()))
             .user_attributes(attribute("email", input.email.as_str())?)
             .set_secret_hash(self.secret_hash_for(input.username.as_str()));
         if let Some(phone_number) = &input.phone_number {
@@ -168,21 +169,68 @@ impl IdentityProvider for CognitoIdentityProvider {
             user_sub: output.user_sub().to_owned(),
             user_confirmed: output.user_confirmed(),
             code_delivery: output.code_delivery_details().map(delivery),
+            session: output.session().map(|s| SecretString::from(s.to_owned())),
         })
     }
 
     #[instrument(skip_all, fields(username = username.as_str()))]
-    async fn confirm_sign_up(&self, username: &Username, code: &ConfirmationCode) -> Result<(), IdpError> {
-        self.client
+    async fn confirm_sign_up(
+        &self,
+        username: &Username,
+        code: &ConfirmationCode,
+        session: Option<&SecretString>,
+    ) -> Result<Option<SecretString>, IdpError> {
+        let output = self
+            .client
             .confirm_sign_up()
             .client_id(&self.settings.client_id)
             .username(username.as_str())
             .confirmation_code(code.expose_secret())
+            .set_session(session.map(|s| s.expose_secret().to_owned()))
             .set_secret_hash(self.secret_hash_for(username.as_str()))
             .send()
             .await
             .map_err(IdpError::from_sdk)?;
-        Ok(())
+        Ok(output.session().map(|s| SecretString::from(s.to_owned())))
+    }
+
+    #[instrument(skip_all, fields(username = request.username.as_str(), preferred = request.preferred))]
+    async fn user_auth(&self, request: UserAuth<'_>) -> Result<SignInOutcome, IdpError> {
+        let username = request.username.as_str();
+        let mut call = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserAuth)
+            .client_id(&self.settings.client_id)
+            .auth_parameters("USERNAME", username)
+            .set_session(request.session.map(|s| s.expose_secret().to_owned()));
+        if let Some(preferred) = request.preferred {
+            call = call.auth_parameters("PREFERRED_CHALLENGE", preferred);
+        }
+        if let Some(password) = request.password {
+            call = call.auth_parameters("PASSWORD", password.expose_secret());
+        }
+        if let Some(acr) = request.acr {
+            call = call.auth_parameters("TARGET_ACR_VALUES", acr);
+        }
+        if let Some(hash) = self.secret_hash_for(username) {
+            call = call.auth_parameters("SECRET_HASH", hash);
+        }
+        let output = call.send().await.map_err(IdpError::from_sdk)?;
+        let mut answer = outcome(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        )?;
+        if let SignInOutcome::Challenge { available, .. } = &mut answer {
+            *available = output
+                .available_challenges()
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect();
+        }
+        Ok(answer)
     }
 
     #[instrument(skip_all, fields(username = username.as_str()))]

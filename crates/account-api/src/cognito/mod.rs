@@ -109,8 +109,8 @@ fn describe(err: &dyn StdError) -> String {
 pub struct SignUpInput {
     /// The sign-in name.
     pub username: Username,
-    /// The password.
-    pub password: Password,
+    /// The password; `None` for a password-less account (a pool offering one-time codes).
+    pub password: Option<Password>,
     /// The email address.
     pub email: Email,
     /// The phone number, when given.
@@ -131,7 +131,7 @@ pub struct CodeDelivery {
 }
 
 /// A created account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct SignUpOutcome {
     /// The new user's `sub`.
     pub user_sub: String,
@@ -139,6 +139,24 @@ pub struct SignUpOutcome {
     pub user_confirmed: bool,
     /// Where the verification code went.
     pub code_delivery: Option<CodeDelivery>,
+    /// What confirming the account goes on with, when the pool offers choice-based sign-in.
+    pub session: Option<SecretString>,
+}
+
+/// A choice-based sign-in (InitiateAuth `USER_AUTH`).
+#[derive(Debug, Clone, Copy)]
+pub struct UserAuth<'a> {
+    /// Who signs in.
+    pub username: &'a Username,
+    /// `PREFERRED_CHALLENGE` (`PASSWORD`, `EMAIL_OTP`, `SMS_OTP`, `WEB_AUTHN`); `None` lets
+    /// Cognito answer `SELECT_CHALLENGE`.
+    pub preferred: Option<&'static str>,
+    /// With `PASSWORD` preferred, signs in at once.
+    pub password: Option<&'a Password>,
+    /// `TARGET_ACR_VALUES`: the assurance levels asked for, highest first.
+    pub acr: Option<&'a str>,
+    /// The session a confirmed sign-up gave: signs in without a second code.
+    pub session: Option<&'a SecretString>,
 }
 
 /// Tokens Cognito issued.
@@ -169,6 +187,8 @@ pub enum SignInOutcome {
         session: Option<SecretString>,
         /// The challenge's parameters.
         parameters: BTreeMap<String, String>,
+        /// For `SELECT_CHALLENGE`: the first factors to choose from, in Cognito's names.
+        available: Vec<String>,
     },
 }
 
@@ -292,12 +312,14 @@ pub trait IdentityProvider: Send + Sync {
     /// Creates an account.
     fn sign_up(&self, input: SignUpInput) -> impl Future<Output = Result<SignUpOutcome, IdpError>> + Send;
 
-    /// Confirms an account with its code.
+    /// Confirms an account with its code; with the sign-up's session, answers the session
+    /// that signs the user in (with choice-based sign-in).
     fn confirm_sign_up(
         &self,
         username: &Username,
         code: &ConfirmationCode,
-    ) -> impl Future<Output = Result<(), IdpError>> + Send;
+        session: Option<&SecretString>,
+    ) -> impl Future<Output = Result<Option<SecretString>, IdpError>> + Send;
 
     /// Password sign-in.
     fn sign_in(
@@ -305,6 +327,9 @@ pub trait IdentityProvider: Send + Sync {
         username: &Username,
         password: &Password,
     ) -> impl Future<Output = Result<SignInOutcome, IdpError>> + Send;
+
+    /// Choice-based sign-in (InitiateAuth `USER_AUTH`); the implementation adds `SECRET_HASH`.
+    fn user_auth(&self, request: UserAuth<'_>) -> impl Future<Output = Result<SignInOutcome, IdpError>> + Send;
 
     /// New ID and access tokens for a refresh token (GetTokensFromRefreshToken), and a new
     /// refresh token when the app client rotates them.
