@@ -40,8 +40,8 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::sign_in_methods::SignInMethod;
 use crate::errors::{Exceptions, answer};
+use crate::sign_in_methods::SignInMethod;
 use crate::{AccountApi, HandlerResult, token_rejected};
 
 #[derive(Serialize)]

@@ -65,7 +65,7 @@ const CREDENTIAL_EXCEPTIONS: Exceptions = &[
 
 /// The challenges this route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Challenge {
+enum ChallengeName {
     NewPasswordRequired,
     SmsMfa,
     SoftwareTokenMfa,
@@ -78,43 +78,46 @@ enum Challenge {
     WebAuthn,
 }
 
-impl Challenge {
-    const ALL: [Challenge; 10] = [
-        Challenge::NewPasswordRequired,
-        Challenge::SmsMfa,
-        Challenge::SoftwareTokenMfa,
-        Challenge::SelectMfaType,
-        Challenge::MfaSetup,
-        Challenge::SelectChallenge,
-        Challenge::Password,
-        Challenge::EmailOtp,
-        Challenge::SmsOtp,
-        Challenge::WebAuthn,
+impl ChallengeName {
+    const ALL: [ChallengeName; 10] = [
+        ChallengeName::NewPasswordRequired,
+        ChallengeName::SmsMfa,
+        ChallengeName::SoftwareTokenMfa,
+        ChallengeName::SelectMfaType,
+        ChallengeName::MfaSetup,
+        ChallengeName::SelectChallenge,
+        ChallengeName::Password,
+        ChallengeName::EmailOtp,
+        ChallengeName::SmsOtp,
+        ChallengeName::WebAuthn,
     ];
 
     fn name(self) -> &'static str {
         match self {
-            Challenge::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
-            Challenge::SmsMfa => "SMS_MFA",
-            Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
-            Challenge::SelectMfaType => "SELECT_MFA_TYPE",
-            Challenge::MfaSetup => "MFA_SETUP",
-            Challenge::SelectChallenge => "SELECT_CHALLENGE",
-            Challenge::Password => "PASSWORD",
-            Challenge::EmailOtp => "EMAIL_OTP",
-            Challenge::SmsOtp => "SMS_OTP",
-            Challenge::WebAuthn => "WEB_AUTHN",
+            ChallengeName::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+            ChallengeName::SmsMfa => "SMS_MFA",
+            ChallengeName::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
+            ChallengeName::MfaSetup => "MFA_SETUP",
+            ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
+            ChallengeName::Password => "PASSWORD",
+            ChallengeName::EmailOtp => "EMAIL_OTP",
+            ChallengeName::SmsOtp => "SMS_OTP",
+            ChallengeName::WebAuthn => "WEB_AUTHN",
         }
     }
 }
 
-impl TryFrom<String> for Challenge {
+impl TryFrom<String> for ChallengeName {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        Challenge::ALL.into_iter().find(|c| c.name() == value).ok_or_else(|| {
-            let names: Vec<&str> = Challenge::ALL.iter().map(|c| c.name()).collect();
-            format!("must be one of {}", names.join(", "))
-        })
+        ChallengeName::ALL
+            .into_iter()
+            .find(|c| c.name() == value)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ChallengeName::ALL.iter().map(|c| c.name()).collect();
+                format!("must be one of {}", names.join(", "))
+            })
     }
 }
 
@@ -129,7 +132,7 @@ enum Answer {
 }
 
 struct ChallengeRequest {
-    challenge: Challenge,
+    challenge: ChallengeName,
     session: Session,
     username: Username,
     answer: Answer,
@@ -187,7 +190,7 @@ async fn respond_to_challenge<P: IdentityProvider>(
             json(
                 StatusCode::OK,
                 &TotpSetupBody {
-                    challenge_name: Challenge::MfaSetup.name(),
+                    challenge_name: ChallengeName::MfaSetup.name(),
                     session: next_session.expose_secret(),
                     secret_code: secret,
                     otpauth_uri: api.totp_issuer.otpauth_uri(username.as_str(), secret),
@@ -207,7 +210,7 @@ async fn respond_to_challenge<P: IdentityProvider>(
             let session = verified.session.unwrap_or(session);
             let outcome = api
                 .idp
-                .respond_to_challenge(Challenge::MfaSetup.name(), &session, &username, &BTreeMap::new())
+                .respond_to_challenge(ChallengeName::MfaSetup.name(), &session, &username, &BTreeMap::new())
                 .await
                 .map_err(answer(COGNITO_EXCEPTIONS))?;
             answer_sign_in(&outcome)
@@ -217,7 +220,7 @@ async fn respond_to_challenge<P: IdentityProvider>(
 
 fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<ChallengeRequest, ApiError> {
     let mut fields = json_object(request)?;
-    let challenge = fields.required::<Challenge>("challengeName");
+    let challenge = fields.required::<ChallengeName>("challengeName");
     let session = fields.required::<Session>("session");
     let username = fields.required::<Username>("username");
     let answer = fields.required_object("responses", |responses| match challenge {
@@ -239,9 +242,9 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<ChallengeRequest, 
 }
 
 /// The answers `challenge` takes, each checked; any other name is refused as no answer to it.
-fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut JsonFields) -> Option<Answer> {
+fn read_answer<P>(api: &AccountApi<P>, challenge: ChallengeName, responses: &mut JsonFields) -> Option<Answer> {
     let answer = match challenge {
-        Challenge::NewPasswordRequired => {
+        ChallengeName::NewPasswordRequired => {
             let password = responses.required::<Password>("NEW_PASSWORD");
             let mut answers = BTreeMap::new();
             for key in responses.names_starting_with("userAttributes.") {
@@ -261,18 +264,18 @@ fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut Jso
                 Answer::Responses(answers)
             })
         }
-        Challenge::SmsMfa | Challenge::SoftwareTokenMfa | Challenge::EmailOtp | Challenge::SmsOtp => {
+        ChallengeName::SmsMfa | ChallengeName::SoftwareTokenMfa | ChallengeName::EmailOtp | ChallengeName::SmsOtp => {
             let name = match challenge {
-                Challenge::SmsMfa => "SMS_MFA_CODE",
-                Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA_CODE",
-                Challenge::EmailOtp => "EMAIL_OTP_CODE",
+                ChallengeName::SmsMfa => "SMS_MFA_CODE",
+                ChallengeName::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA_CODE",
+                ChallengeName::EmailOtp => "EMAIL_OTP_CODE",
                 _ => "SMS_OTP_CODE",
             };
             responses
                 .required::<ConfirmationCode>(name)
                 .map(|code| Answer::Responses(BTreeMap::from([(name.to_owned(), SecretString::from(code))])))
         }
-        Challenge::SelectMfaType => responses.required_string("ANSWER").and_then(|choice| {
+        ChallengeName::SelectMfaType => responses.required_string("ANSWER").and_then(|choice| {
             if ["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_MFA"].contains(&choice.as_str()) {
                 Some(Answer::Responses(BTreeMap::from([(
                     "ANSWER".to_owned(),
@@ -283,7 +286,7 @@ fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut Jso
                 None
             }
         }),
-        Challenge::SelectChallenge => {
+        ChallengeName::SelectChallenge => {
             let choice = responses.required_string("ANSWER");
             match choice.as_deref().map(|c| (c, SignInMethod::from_challenge(c))) {
                 Some((_, Some(method))) => {
@@ -310,14 +313,17 @@ fn read_answer<P>(api: &AccountApi<P>, challenge: Challenge, responses: &mut Jso
                 }
             }
         }
-        Challenge::Password => responses
+        ChallengeName::Password => responses
             .required::<Password>("PASSWORD")
             .map(|p| Answer::Responses(BTreeMap::from([("PASSWORD".to_owned(), SecretString::from(p))]))),
-        Challenge::WebAuthn => responses
-            .required_json_text("CREDENTIAL")
-            .map(|credential| Answer::Responses(BTreeMap::from([("CREDENTIAL".to_owned(), SecretString::from(credential))]))),
+        ChallengeName::WebAuthn => responses.required_json_text("CREDENTIAL").map(|credential| {
+            Answer::Responses(BTreeMap::from([(
+                "CREDENTIAL".to_owned(),
+                SecretString::from(credential),
+            )]))
+        }),
         // Without a code, the first of the two calls; an invalid code is already rejected.
-        Challenge::MfaSetup => Some(
+        ChallengeName::MfaSetup => Some(
             match responses.optional::<ConfirmationCode>("SOFTWARE_TOKEN_MFA_CODE") {
                 Some(code) => Answer::FinishTotpSetup(code),
                 None => Answer::StartTotpSetup,
@@ -633,5 +639,186 @@ mod tests {
             .unwrap(),
         );
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "CodeMismatch"));
+    }
+
+    fn answered_with(
+        challenge: ChallengeNameType,
+        expected: &'static [(&'static str, &'static str)],
+    ) -> aws_smithy_mocks::Rule {
+        mock!(Client::respond_to_auth_challenge)
+            .match_requests(move |req| {
+                let responses = req.challenge_responses().cloned().unwrap_or_default();
+                req.challenge_name() == Some(&challenge)
+                    && req.session() == Some(SESSION)
+                    && responses.get("USERNAME").map(String::as_str) == Some("ada")
+                    && responses.len() == expected.len() + 1
+                    && expected
+                        .iter()
+                        .all(|(k, v)| responses.get(*k).map(String::as_str) == Some(*v))
+            })
+            .then_output(tokens)
+    }
+
+    #[tokio::test]
+    async fn an_email_sign_in_code_answers_with_tokens() {
+        let rule = answered_with(ChallengeNameType::EmailOtp, &[("EMAIL_OTP_CODE", "123456")]);
+        let subject = api(&[&rule], None);
+        let request = body("EMAIL_OTP", json!({"EMAIL_OTP_CODE": "123456"}));
+        let (status, answer) = read(handler(&subject, request).await.unwrap());
+        assert_eq!((status, answer["accessToken"].as_str()), (200, Some("access.jwt")));
+    }
+
+    #[tokio::test]
+    async fn an_sms_sign_in_code_answers_with_tokens() {
+        let rule = answered_with(ChallengeNameType::SmsOtp, &[("SMS_OTP_CODE", "654321")]);
+        let subject = api(&[&rule], None);
+        let request = body("SMS_OTP", json!({"SMS_OTP_CODE": "654321"}));
+        assert_eq!(read(handler(&subject, request).await.unwrap()).0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_code_keeps_the_session_and_the_attempt_after_the_limit_ends_it() {
+        for (code, status, problem_code) in [
+            ("CodeMismatchException", 400, "CodeMismatch"),
+            ("ExpiredCodeException", 400, "ExpiredCode"),
+            ("NotAuthorizedException", 401, "SessionExpired"),
+        ] {
+            let rule = fails_with(mock!(Client::respond_to_auth_challenge), code, "x");
+            let subject = api(&[&rule], None);
+            let request = body("EMAIL_OTP", json!({"EMAIL_OTP_CODE": "123456"}));
+            let (got, problem) = read(handler(&subject, request).await.unwrap());
+            assert_eq!((got, problem["code"].as_str()), (status, Some(problem_code)), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn choosing_the_password_answers_it_in_the_same_call() {
+        let rule = answered_with(
+            ChallengeNameType::SelectChallenge,
+            &[("ANSWER", "PASSWORD"), ("PASSWORD", "Correct-Horse-1")],
+        );
+        let subject = api(&[&rule], None);
+        let request = body(
+            "SELECT_CHALLENGE",
+            json!({"ANSWER": "PASSWORD", "PASSWORD": "Correct-Horse-1"}),
+        );
+        assert_eq!(read(handler(&subject, request).await.unwrap()).0, 200);
+    }
+
+    #[tokio::test]
+    async fn choosing_a_code_answers_the_next_challenge() {
+        let rule = mock!(Client::respond_to_auth_challenge)
+            .match_requests(|req| {
+                let responses = req.challenge_responses().cloned().unwrap_or_default();
+                responses.get("ANSWER").map(String::as_str) == Some("EMAIL_OTP") && !responses.contains_key("PASSWORD")
+            })
+            .then_output(|| {
+                RespondToAuthChallengeOutput::builder()
+                    .challenge_name(ChallengeNameType::EmailOtp)
+                    .session("session-otp-0123456789")
+                    .build()
+            });
+        let subject = api(&[&rule], None);
+        let (status, answer) = read(
+            handler(&subject, body("SELECT_CHALLENGE", json!({"ANSWER": "EMAIL_OTP"})))
+                .await
+                .unwrap(),
+        );
+        assert_eq!((status, answer["challengeName"].as_str()), (200, Some("EMAIL_OTP")));
+        assert_eq!(answer["session"], "session-otp-0123456789");
+    }
+
+    #[tokio::test]
+    async fn a_choice_this_api_cannot_answer_or_a_stray_answer_is_refused_by_name() {
+        let cases = [
+            (json!({"ANSWER": "PASSWORD_SRP"}), vec!["responses.ANSWER"]),
+            (json!({"ANSWER": "PASSWORD"}), vec!["responses.PASSWORD"]),
+            (
+                json!({"ANSWER": "EMAIL_OTP", "PASSWORD": "Correct-Horse-1"}),
+                vec!["responses.PASSWORD"],
+            ),
+        ];
+        for (responses, fields) in cases {
+            let subject = api(&[], None);
+            let (status, problem) = read(
+                handler(&subject, body("SELECT_CHALLENGE", responses.clone()))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(status, 400, "{responses}");
+            assert_eq!(error_sources(&problem), fields, "{responses}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_refused_as_credentials_not_as_the_session() {
+        let rule = fails_with(
+            mock!(Client::respond_to_auth_challenge),
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        );
+        let subject = api(&[&rule], None);
+        let request = body("PASSWORD", json!({"PASSWORD": "Wrong-Horse-1"}));
+        let (status, problem) = read(handler(&subject, request).await.unwrap());
+        assert_eq!((status, problem["code"].as_str()), (401, Some("InvalidCredentials")));
+    }
+
+    #[tokio::test]
+    async fn a_passkey_answer_goes_to_cognito_as_json_text_whether_object_or_string() {
+        let credential =
+            json!({"id": "Y3JlZA", "rawId": "Y3JlZA", "type": "public-key", "response": {"clientDataJSON": "e30"}});
+        for sent in [credential.clone(), serde_json::Value::String(credential.to_string())] {
+            let expected = credential.clone();
+            let rule = mock!(Client::respond_to_auth_challenge)
+                .match_requests(move |req| {
+                    let responses = req.challenge_responses().cloned().unwrap_or_default();
+                    req.challenge_name() == Some(&ChallengeNameType::WebAuthn)
+                        && responses
+                            .get("CREDENTIAL")
+                            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                            == Some(expected.clone())
+                })
+                .then_output(tokens);
+            let subject = api(&[&rule], None);
+            let (status, _) = read(
+                handler(&subject, body("WEB_AUTHN", json!({"CREDENTIAL": sent})))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(status, 200, "{sent}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_passkey_is_invalid_credentials_and_a_non_object_credential_is_a_bad_field() {
+        let rule = fails_with(mock!(Client::respond_to_auth_challenge), "NotAuthorizedException", "x");
+        let subject = api(&[&rule], None);
+        let request = body("WEB_AUTHN", json!({"CREDENTIAL": {"id": "Y3JlZA"}}));
+        assert_eq!(
+            read(handler(&subject, request).await.unwrap()).1["code"],
+            "InvalidCredentials"
+        );
+
+        for bad in [json!("not json"), json!("[1]"), json!(7)] {
+            let subject = api(&[], None);
+            let (status, problem) = read(
+                handler(&subject, body("WEB_AUTHN", json!({"CREDENTIAL": bad})))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(
+                (status, error_sources(&problem)),
+                (400, vec!["responses.CREDENTIAL".to_owned()]),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn email_is_a_second_factor_choice() {
+        let rule = answered_with(ChallengeNameType::SelectMfaType, &[("ANSWER", "EMAIL_MFA")]);
+        let subject = api(&[&rule], None);
+        let request = body("SELECT_MFA_TYPE", json!({"ANSWER": "EMAIL_MFA"}));
+        assert_eq!(read(handler(&subject, request).await.unwrap()).0, 200);
     }
 }

@@ -137,14 +137,11 @@ async fn sign_in<P: IdentityProvider>(api: &AccountApi<P>, request: &Request) ->
                 acr: None,
                 session: Some(&session),
             };
-            api.idp
-                .user_auth(request)
-                .await
-                .map_err(|err| match err.code() {
-                    // A session Cognito no longer knows, or for another user: start over.
-                    Some("NotAuthorizedException" | "UserNotFoundException") => ApiError::SessionExpired,
-                    _ => user_auth_refused("a sign-up session")(err),
-                })?
+            api.idp.user_auth(request).await.map_err(|err| match err.code() {
+                // A session Cognito no longer knows, or for another user: start over.
+                Some("NotAuthorizedException" | "UserNotFoundException") => ApiError::SessionExpired,
+                _ => user_auth_refused("a sign-up session")(err),
+            })?
         }
     };
     answer_sign_in(&outcome)
@@ -249,6 +246,7 @@ pub(crate) fn answer_sign_in(outcome: &SignInOutcome) -> Result<Response<Body>, 
 mod tests {
     use super::*;
     use crate::cognito::secret_hash;
+    use crate::sign_in_methods::SignInMethods;
     use crate::test_support::*;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
@@ -330,5 +328,286 @@ mod tests {
         assert_eq!(body["session"], "session-1");
         assert_eq!(body["challengeParameters"]["USER_ID_FOR_SRP"], "ada");
         assert!(body.get("accessToken").is_none());
+    }
+
+    fn choice(api: &mut AccountApi<crate::cognito::CognitoIdentityProvider>) {
+        api.sign_in_methods = SignInMethods::of(&[
+            SignInMethod::Password,
+            SignInMethod::EmailOtp,
+            SignInMethod::SmsOtp,
+            SignInMethod::Passkey,
+        ]);
+    }
+
+    fn email_code_challenge() -> InitiateAuthOutput {
+        InitiateAuthOutput::builder()
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session("session-otp")
+            .challenge_parameters("CODE_DELIVERY_DESTINATION", "a***@e***")
+            .challenge_parameters("CODE_DELIVERY_DELIVERY_MEDIUM", "EMAIL")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn an_email_code_sign_in_asks_cognito_for_that_challenge_with_the_secret_hash() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                req.auth_flow() == Some(&AuthFlowType::UserAuth)
+                    && params.get("USERNAME").map(String::as_str) == Some("ada")
+                    && params.get("PREFERRED_CHALLENGE").map(String::as_str) == Some("EMAIL_OTP")
+                    && params.get("SECRET_HASH") == Some(&secret_hash("ada", CLIENT_ID, CLIENT_SECRET))
+                    && !params.contains_key("PASSWORD")
+                    && req.session().is_none()
+            })
+            .then_output(email_code_challenge);
+        let mut api = api(&[&rule], Some(CLIENT_SECRET));
+        choice(&mut api);
+        let body = r#"{"username":"ada","method":"email-otp"}"#;
+        let (status, body) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(body["challengeName"], "EMAIL_OTP");
+        assert_eq!(body["session"], "session-otp");
+        assert_eq!(body["challengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"], "EMAIL");
+        assert!(body.get("availableChallenges").is_none());
+    }
+
+    #[tokio::test]
+    async fn method_password_with_the_password_signs_in_at_once_through_user_auth() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                req.auth_flow() == Some(&AuthFlowType::UserAuth)
+                    && params.get("PREFERRED_CHALLENGE").map(String::as_str) == Some("PASSWORD")
+                    && params.get("PASSWORD").map(String::as_str) == Some("Correct-Horse-1")
+            })
+            .then_output(tokens);
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let body = r#"{"username":"ada","method":"password","password":"Correct-Horse-1"}"#;
+        let (status, body) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(body["accessToken"], "access.jwt");
+    }
+
+    #[tokio::test]
+    async fn a_password_without_method_stays_the_password_flow_when_choice_is_on() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| req.auth_flow() == Some(&AuthFlowType::UserPasswordAuth))
+            .then_output(tokens);
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let (status, _) = read(handler(&api, post_json("/auth/sign-in", BODY)).await.unwrap());
+        assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn the_username_alone_answers_the_choice_without_password_srp() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                req.auth_flow() == Some(&AuthFlowType::UserAuth) && !params.contains_key("PREFERRED_CHALLENGE")
+            })
+            .then_output(|| {
+                InitiateAuthOutput::builder()
+                    .challenge_name(ChallengeNameType::SelectChallenge)
+                    .session("session-choice")
+                    .available_challenges(ChallengeNameType::PasswordSrp)
+                    .available_challenges(ChallengeNameType::Password)
+                    .available_challenges(ChallengeNameType::EmailOtp)
+                    .available_challenges(ChallengeNameType::WebAuthn)
+                    .build()
+            });
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let (status, body) = read(
+            handler(&api, post_json("/auth/sign-in", r#"{"username":"ada"}"#))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(body["challengeName"], "SELECT_CHALLENGE");
+        assert_eq!(body["session"], "session-choice");
+        assert_eq!(
+            body["availableChallenges"],
+            serde_json::json!(["PASSWORD", "EMAIL_OTP", "WEB_AUTHN"])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sign_up_session_signs_in_without_a_second_code() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                req.auth_flow() == Some(&AuthFlowType::UserAuth)
+                    && req.session() == Some("session-from-confirmation")
+                    && !params.contains_key("PREFERRED_CHALLENGE")
+            })
+            .then_output(tokens);
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let body = r#"{"username":"ada","session":"session-from-confirmation"}"#;
+        let (status, body) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(body["refreshToken"], "refresh-token");
+    }
+
+    #[tokio::test]
+    async fn a_sign_up_session_cognito_no_longer_knows_is_an_expired_session() {
+        let rule = fails_with(
+            mock!(Client::initiate_auth),
+            "NotAuthorizedException",
+            "Invalid session.",
+        );
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let body = r#"{"username":"ada","session":"session-from-confirmation"}"#;
+        let (status, problem) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!((status, problem["code"].as_str()), (401, Some("SessionExpired")));
+    }
+
+    #[tokio::test]
+    async fn the_assurance_level_asked_for_goes_to_cognito_as_target_acr_values() {
+        let rule = mock!(Client::initiate_auth)
+            .match_requests(|req| {
+                let params = req.auth_parameters().cloned().unwrap_or_default();
+                params.get("TARGET_ACR_VALUES").map(String::as_str) == Some("mfa pwd")
+                    && params.get("PREFERRED_CHALLENGE").map(String::as_str) == Some("EMAIL_OTP")
+            })
+            .then_output(email_code_challenge);
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let body = r#"{"username":"ada","method":"email-otp","acr":"mfa pwd"}"#;
+        let (status, body) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!((status, body["challengeName"].as_str()), (200, Some("EMAIL_OTP")));
+    }
+
+    #[tokio::test]
+    async fn contradictory_fields_are_refused_each_by_name_before_any_call() {
+        let cases = [
+            (
+                r#"{"username":"ada","method":"email-otp","password":"Correct-Horse-1"}"#,
+                vec!["password"],
+            ),
+            (
+                r#"{"username":"ada","method":"passkey","session":"session-from-confirmation"}"#,
+                vec!["session"],
+            ),
+            (
+                r#"{"username":"ada","password":"Correct-Horse-1","session":"session-from-confirmation"}"#,
+                vec!["session"],
+            ),
+            (r#"{"username":"ada","method":"otp"}"#, vec!["method"]),
+            (
+                r#"{"username":"ada","password":"Correct-Horse-1","acr":"mfa"}"#,
+                vec!["acr"],
+            ),
+            (r#"{"method":"email-otp","acr":"two  spaces"}"#, vec!["acr", "username"]),
+        ];
+        for (body, fields) in cases {
+            let mut api = api(&[], None);
+            choice(&mut api);
+            let (status, problem) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (400, Some("ValidationFailed")),
+                "{body}"
+            );
+            assert_eq!(error_sources(&problem), fields, "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_password_only_pool_still_requires_the_password_and_takes_no_session() {
+        for (body, field) in [
+            (r#"{"username":"ada"}"#, "password"),
+            (r#"{"username":"ada","session":"session-from-confirmation"}"#, "session"),
+        ] {
+            let api = api(&[], None);
+            let (status, problem) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+            assert_eq!(
+                (status, error_sources(&problem)),
+                (400, vec![field.to_owned()]),
+                "{body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_method_the_deployment_does_not_offer_is_named_in_the_refusal() {
+        let mut api = api(&[], None);
+        api.sign_in_methods = SignInMethods::of(&[SignInMethod::Password, SignInMethod::EmailOtp]);
+        let (status, problem) = read(
+            handler(
+                &api,
+                post_json("/auth/sign-in", r#"{"username":"ada","method":"sms-otp"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (400, Some("SignInMethodUnavailable"))
+        );
+        assert!(problem["detail"].as_str().unwrap().contains("sms-otp"), "{problem}");
+
+        // Without choice-based sign-in, even `method: "password"` is not on offer.
+        let api = crate::test_support::api(&[], None);
+        let body = r#"{"username":"ada","method":"password","password":"Correct-Horse-1"}"#;
+        let (_, problem) = read(handler(&api, post_json("/auth/sign-in", body)).await.unwrap());
+        assert_eq!(problem["code"], "SignInMethodUnavailable");
+    }
+
+    #[tokio::test]
+    async fn a_plan_without_choice_based_sign_in_is_an_unavailable_method_not_a_500() {
+        let rule = fails_with(
+            mock!(Client::initiate_auth),
+            "FeatureUnavailableInTierException",
+            "USER_AUTH is not available in this tier",
+        );
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let (status, problem) = read(
+            handler(
+                &api,
+                post_json("/auth/sign-in", r#"{"username":"ada","method":"email-otp"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (400, Some("SignInMethodUnavailable"))
+        );
+        assert!(problem["detail"].as_str().unwrap().contains("email-otp"), "{problem}");
+    }
+
+    #[tokio::test]
+    async fn passkey_request_options_are_answered_as_a_json_object() {
+        let options = r#"{"challenge":"Y2hhbGxlbmdl","rpId":"example.com","allowCredentials":[]}"#;
+        let rule = mock!(Client::initiate_auth).then_output(move || {
+            InitiateAuthOutput::builder()
+                .challenge_name(ChallengeNameType::WebAuthn)
+                .session("session-passkey")
+                .challenge_parameters("CREDENTIAL_REQUEST_OPTIONS", options)
+                .build()
+        });
+        let mut api = api(&[&rule], None);
+        choice(&mut api);
+        let (status, body) = read(
+            handler(
+                &api,
+                post_json("/auth/sign-in", r#"{"username":"ada","method":"passkey"}"#),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(body["challengeName"], "WEB_AUTHN");
+        assert_eq!(body["credentialRequestOptions"]["rpId"], "example.com");
+        assert_eq!(
+            body["credentialRequestOptions"]["allowCredentials"],
+            serde_json::json!([])
+        );
     }
 }

@@ -165,6 +165,12 @@ mod tests {
         assert!(passkey.user_auth() && !passkey.passwordless_sign_up());
 
         let err = SignInMethods::from_env(&Env::from_pairs(&[("SIGN_IN_METHODS", "PASSWORD,SOFTWARE_TOKEN")]));
-        assert!(matches!(err, Err(ConfigError::Invalid { name: "SIGN_IN_METHODS", .. })));
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid {
+                name: "SIGN_IN_METHODS",
+                ..
+            })
+        ));
     }
 }

@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 
 use crate::cognito::{IdentityProvider, SignUpInput};
 use crate::sign_in_methods::SignInMethod;
-use http_kit::inputs::PhoneNumber;
-use secrecy::ExposeSecret;
 use http_kit::ApiError;
 use http_kit::body::json_object;
+use http_kit::inputs::PhoneNumber;
 use http_kit::respond;
 use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use tracing::instrument;
 
@@ -83,10 +83,9 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
     let email = fields.required("email");
     let phone_number: Option<PhoneNumber> = fields.optional("phoneNumber");
     let sms_only = methods.offers(SignInMethod::SmsOtp) && !methods.offers(SignInMethod::EmailOtp);
-    if password.is_none() && sms_only && phone_number.is_none() && !fields.rejected("password") {
-        if !fields.rejected("phoneNumber") {
-            fields.reject("phoneNumber", "is required without a password: sign-in codes go by SMS");
-        }
+    let unreported = !fields.rejected("password") && !fields.rejected("phoneNumber");
+    if password.is_none() && sms_only && phone_number.is_none() && unreported {
+        fields.reject("phoneNumber", "is required without a password: sign-in codes go by SMS");
     }
     let mut attributes = BTreeMap::new();
     for (name, value) in fields.optional_string_map("attributes").unwrap_or_default() {
@@ -112,6 +111,7 @@ fn parse<P>(api: &AccountApi<P>, request: &Request) -> Result<SignUpInput, ApiEr
 mod tests {
     use super::*;
     use crate::cognito::secret_hash;
+    use crate::sign_in_methods::SignInMethods;
     use crate::test_support::*;
     use aws_sdk_cognitoidentityprovider::Client;
     use aws_sdk_cognitoidentityprovider::operation::sign_up::SignUpOutput;
@@ -301,5 +301,61 @@ mod tests {
             );
         }
         assert_eq!(rule.num_calls(), 1);
+    }
+
+    const PASSWORDLESS: &str = r#"{"username":"ada","email":"ada@example.com"}"#;
+
+    #[tokio::test]
+    async fn a_pool_with_sign_in_codes_signs_up_without_a_password_and_answers_the_session() {
+        let rule = mock!(Client::sign_up)
+            .match_requests(|req| req.username() == Some("ada") && req.password().is_none())
+            .then_output(|| {
+                SignUpOutput::builder()
+                    .user_sub("sub-123")
+                    .user_confirmed(false)
+                    .session("session-from-sign-up-0123456789")
+                    .build()
+                    .expect("a complete output")
+            });
+        let mut subject = api(&[&rule], None);
+        subject.sign_in_methods = SignInMethods::of(&[SignInMethod::EmailOtp]);
+        let (status, body) = read(
+            handler(&subject, post_json("/auth/sign-up", PASSWORDLESS))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(status, 201);
+        assert_eq!(body["session"], "session-from-sign-up-0123456789");
+    }
+
+    #[tokio::test]
+    async fn the_password_stays_required_where_no_code_signs_in() {
+        for offered in [
+            SignInMethods::default(),
+            SignInMethods::of(&[SignInMethod::Password, SignInMethod::Passkey]),
+        ] {
+            let mut subject = api(&[], None);
+            subject.sign_in_methods = offered;
+            let (status, problem) = read(
+                handler(&subject, post_json("/auth/sign-up", PASSWORDLESS))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(
+                (status, error_sources(&problem)),
+                (400, vec!["password".to_owned()]),
+                "{offered:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sms_codes_alone_need_the_phone_number_reported_with_every_other_bad_field() {
+        let mut subject = api(&[], None);
+        subject.sign_in_methods = SignInMethods::of(&[SignInMethod::SmsOtp]);
+        let body = r#"{"username":"ada","email":"not-an-email"}"#;
+        let (status, problem) = read(handler(&subject, post_json("/auth/sign-up", body)).await.unwrap());
+        assert_eq!(status, 400);
+        assert_eq!(error_sources(&problem), ["email", "phoneNumber"]);
     }
 }

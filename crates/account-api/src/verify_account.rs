@@ -17,11 +17,11 @@ use crate::password::accepted;
 use http_kit::ApiError;
 use http_kit::body::{json_object, route};
 use http_kit::inputs::{ConfirmationCode, Session, Username};
-use secrecy::{ExposeSecret, SecretString};
 use http_kit::respond;
 use http_kit::response::json;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -220,5 +220,24 @@ mod tests {
             assert_eq!(status, 400, "{body}");
             assert_eq!(problem["errors"][0]["source"], "code", "{body}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_sign_up_session_goes_with_the_code_and_the_next_session_is_answered() {
+        let rule = mock!(Client::confirm_sign_up)
+            .match_requests(|req| req.session() == Some("session-from-sign-up-0123456789"))
+            .then_output(|| {
+                ConfirmSignUpOutput::builder()
+                    .session("session-for-sign-in-0123456789")
+                    .build()
+            });
+        let api = api(&[&rule], None);
+        let body = r#"{"username":"ada","code":"123456","session":"session-from-sign-up-0123456789"}"#;
+        let (status, body) = read(handler(&api, post_json("/auth/verify-account", body)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            serde_json::json!({"username": "ada", "confirmed": true, "session": "session-for-sign-in-0123456789"})
+        );
     }
 }

@@ -195,7 +195,9 @@ impl JsonFields {
                 None
             }
             Some(object @ Value::Object(_)) => Some(object.to_string()),
-            Some(Value::String(text)) if serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) => Some(text),
+            Some(Value::String(text)) if serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) => {
+                Some(text)
+            }
             Some(_) => {
                 self.reject(name, "must be a JSON object, or its JSON text");
                 None

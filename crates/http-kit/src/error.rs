@@ -312,7 +312,9 @@ impl ApiError {
                 S::BAD_REQUEST,
                 "SignInMethodUnavailable",
                 "The sign-in method is not offered",
-                Owned(format!("This user pool does not offer sign-in with {method}; GET /auth/me/sign-in-methods lists a user's methods.")),
+                Owned(format!(
+                    "This user pool does not offer sign-in with {method}; GET /auth/me/sign-in-methods lists a user's methods."
+                )),
             ),
             Self::CodeMismatch => describe(
                 S::BAD_REQUEST,
