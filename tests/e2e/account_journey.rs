@@ -52,7 +52,7 @@ async fn sign_up_verify_sign_in_me_refresh_logout() {
     assert_eq!(methods.status, 200, "{}", methods.raw);
     assert_eq!(
         methods.body,
-        json!({"signInMethods": ["password"], "mfa": [], "preferredMfa": null})
+        json!({"signInMethods": ["password", "email-otp"], "mfa": [], "preferredMfa": null})
     );
 
     let refreshed = app

@@ -156,7 +156,7 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
     assert_eq!(methods.status, 200, "{}", methods.raw);
     assert_eq!(
         methods.body,
-        json!({"signInMethods": ["password"], "mfa": ["totp"], "preferredMfa": "totp"})
+        json!({"signInMethods": ["password", "email-otp"], "mfa": ["totp"], "preferredMfa": "totp"})
     );
 
     let challenged = app

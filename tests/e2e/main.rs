@@ -8,6 +8,7 @@ mod account_journey;
 mod admin_journey;
 mod authorizer_events;
 mod bad_input;
+mod choice_sign_in;
 mod dependency_boundaries;
 mod event_files;
 mod faults;

@@ -105,14 +105,21 @@ pub fn build_into(
 /// rotating the refresh tokens of `client_id` as the template's client does. Its grace period
 /// never ends: the events present one refresh token again and again, and what a function pays
 /// for a refresh is the same whichever token it sends.
-pub async fn measuring_standin(endpoint: &str, client_id: &str) -> std::io::Result<RunningStandIn> {
+pub async fn measuring_standin(
+    endpoint: &str,
+    pool: &local_gateway::seed::SeededPool,
+) -> std::io::Result<RunningStandIn> {
     cognito_standin::spawn(
         endpoint.to_owned(),
         RotatingClient {
-            client_id: client_id.to_owned(),
+            client_id: pool.client_id.clone(),
             client_secret: None,
             grace: std::time::Duration::from_secs(u64::from(u32::MAX)),
         },
+        Some(cognito_standin::ChoiceConfig {
+            user_pool_id: pool.user_pool_id.clone(),
+            outbox: local_gateway::outbox::Outbox::default(),
+        }),
     )
     .await
 }
@@ -206,6 +213,7 @@ pub fn lambda_env(function: &str, deployment: &Deployment) -> Result<Vec<(String
                 "TOKEN_CUSTOMIZATION" => "on".to_owned(),
                 "SIGN_UP_ALLOWED_ATTRIBUTES" => "name".to_owned(),
                 "TOTP_ISSUER" => local_gateway::stack::TOTP_ISSUER.to_owned(),
+                "SIGN_IN_METHODS" => local_gateway::stack::SIGN_IN_METHODS.to_owned(),
                 "RECENT_AUTH_SECONDS" => auth_contract::freshness::DEFAULT_RECENT_AUTH_SECONDS.to_string(),
                 "COGNITO_DOMAIN" => deployment.oauth_domain.clone(),
                 "OAUTH_COOKIE_KEY_SECRET_ARN" => deployment.cookie_key_secret.clone(),

@@ -5,8 +5,9 @@
 //! (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`).
 //!
 //! It answers `GetUserAuthFactors` (the emulator's GetUser checks the token and names the MFA
-//! factors; the first factors are the password, the only one the local pool offers so far), and
-//! it rotates refresh tokens, as an app client with `RefreshTokenRotation` enabled does:
+//! factors), choice-based sign-in and sign-up without a password ([`ChoiceConfig`], module
+//! `choice_sign_in`), and it rotates refresh tokens, as an app client with
+//! `RefreshTokenRotation` enabled does:
 //!
 //! - `GetTokensFromRefreshToken` answers new ID and access tokens (the emulator's own, obtained
 //!   with the sign-in's refresh token, so every route and the authorizer accept them, and a
@@ -22,6 +23,8 @@
 //! strings of the same shape), what reuse does to the rest of the chain (undocumented: here only
 //! the reused token is refused), and whether `origin_jti` survives a rotation (the emulator's
 //! tokens carry none).
+
+mod choice_sign_in;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +42,9 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+pub use choice_sign_in::ChoiceConfig;
+use choice_sign_in::ChoiceSignIn;
 
 /// The target prefix of every Cognito user pools call.
 const SERVICE: &str = "AWSCognitoIdentityProviderService.";
@@ -87,6 +93,7 @@ pub struct CognitoStandIn {
     http: Client<HttpConnector, Full<Bytes>>,
     client: RotatingClient,
     chains: Mutex<HashMap<String, Link>>,
+    choice: Option<ChoiceSignIn>,
 }
 
 impl CognitoStandIn {
@@ -97,7 +104,14 @@ impl CognitoStandIn {
             http: Client::builder(TokioExecutor::new()).build_http(),
             client,
             chains: Mutex::new(HashMap::new()),
+            choice: None,
         }
+    }
+
+    /// Also answers choice-based sign-in and sign-up without a password for the client.
+    pub fn with_choice(mut self, config: ChoiceConfig) -> Self {
+        self.choice = Some(ChoiceSignIn::new(config));
+        self
     }
 
     /// Answers one call: its own, or the emulator's.
@@ -123,14 +137,44 @@ impl CognitoStandIn {
         let read = matches!(
             operation.as_str(),
             "GetTokensFromRefreshToken" | "GetUserAuthFactors" | "InitiateAuth"
-        );
+        ) || (self.choice.is_some()
+            && matches!(
+                operation.as_str(),
+                "RespondToAuthChallenge" | "SignUp" | "ConfirmSignUp"
+            ));
         let call: Option<Value> = read.then(|| serde_json::from_slice(&body).ok()).flatten();
         let ours = call
             .as_ref()
             .and_then(|c| c.get("ClientId"))
             .and_then(Value::as_str)
             .is_some_and(|id| id == self.client.client_id);
-        match (operation.as_str(), call) {
+        let choice = self.choice.as_ref().filter(|_| ours);
+        match (operation.as_str(), call, choice) {
+            ("InitiateAuth", Some(call), Some(choice)) if user_auth_flow(&call) => choice.initiate(self, &call).await,
+            ("RespondToAuthChallenge", Some(call), Some(choice))
+                if call
+                    .get("Session")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| choice.owns(s)) =>
+            {
+                choice.respond(self, &call).await
+            }
+            ("SignUp", Some(call), Some(choice)) => choice.sign_up(self, &call).await,
+            ("ConfirmSignUp", Some(call), Some(choice)) => choice.confirm_sign_up(self, &call).await,
+            (operation, call, _) => self.answer_or_forward(operation, call, ours, parts, body).await,
+        }
+    }
+
+    /// The rotation calls and `GetUserAuthFactors`, or the emulator's answer.
+    async fn answer_or_forward(
+        &self,
+        operation: &str,
+        call: Option<Value>,
+        ours: bool,
+        parts: http::request::Parts,
+        body: Bytes,
+    ) -> Response<Full<Bytes>> {
+        match (operation, call) {
             ("GetTokensFromRefreshToken", Some(call)) if ours => self.get_tokens_from_refresh_token(&call).await,
             ("GetUserAuthFactors", Some(call)) => self.get_user_auth_factors(&call).await,
             ("InitiateAuth", Some(call)) if ours && refresh_flow(&call) => refusal_response(
@@ -189,8 +233,8 @@ impl CognitoStandIn {
     }
 
     /// The user's factors: the emulator's GetUser checks the access token and names the MFA
-    /// settings; the first factors are those the local pool allows that every user has, the
-    /// password (the stand-in offers no other first factor yet).
+    /// settings; the first factors are the password, and with choice-based sign-in the codes
+    /// the user's email and phone number can receive (the password only if they have one).
     async fn get_user_auth_factors(&self, call: &Value) -> Response<Full<Bytes>> {
         let Some(access_token) = call.get("AccessToken").and_then(Value::as_str) else {
             return refusal_response("InvalidParameterException", "1 validation error detected: AccessToken.");
@@ -205,9 +249,14 @@ impl CognitoStandIn {
         if status != StatusCode::OK {
             return json_response(status, &user);
         }
+        let username = user.get("Username").and_then(Value::as_str).unwrap_or_default();
+        let factors = match &self.choice {
+            Some(choice) => choice.first_factors(username, user.get("UserAttributes").and_then(Value::as_array)),
+            None => vec!["PASSWORD"],
+        };
         let mut answer = json!({
-            "Username": user.get("Username").cloned().unwrap_or(Value::Null),
-            "ConfiguredUserAuthFactors": ["PASSWORD"],
+            "Username": username,
+            "ConfiguredUserAuthFactors": factors,
             "UserMFASettingList": user.get("UserMFASettingList").cloned().unwrap_or_else(|| json!([])),
         });
         if let Some(preferred) = user.get("PreferredMfaSetting").filter(|p| p.is_string()) {
@@ -255,6 +304,22 @@ impl CognitoStandIn {
     fn expired(&self, link: &Link, now: Instant) -> bool {
         link.rotated_at
             .is_some_and(|at| now.saturating_duration_since(at) > self.client.grace)
+    }
+
+    /// The client's `SECRET_HASH` for `username`, when it has a secret.
+    fn secret_hash(&self, username: &str) -> Option<String> {
+        self.client
+            .client_secret
+            .as_deref()
+            .map(|secret| account_api::cognito::secret_hash(username, &self.client.client_id, secret))
+    }
+
+    /// The refusal of a call without the right `SECRET_HASH`, as Cognito refuses it for a client
+    /// with a secret.
+    fn secret_hash_refusal(&self, username: &str, presented: Option<&str>) -> Option<Response<Full<Bytes>>> {
+        let expected = self.secret_hash(username)?;
+        (presented != Some(expected.as_str()))
+            .then(|| refusal_response("NotAuthorizedException", "Unable to verify secret hash for client."))
     }
 
     /// Calls the emulator directly: its status and JSON answer.
@@ -308,10 +373,18 @@ pub struct RunningStandIn {
 }
 
 /// Starts a stand-in in front of the emulator at `emulator` on a free loopback port.
-pub async fn spawn(emulator: String, client: RotatingClient) -> std::io::Result<RunningStandIn> {
+pub async fn spawn(
+    emulator: String,
+    client: RotatingClient,
+    choice: Option<ChoiceConfig>,
+) -> std::io::Result<RunningStandIn> {
     let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let standin = Arc::new(CognitoStandIn::new(emulator, client));
+    let standin = CognitoStandIn::new(emulator, client);
+    let standin = Arc::new(match choice {
+        Some(config) => standin.with_choice(config),
+        None => standin,
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(crate::serve::serve(
         listener,
@@ -324,6 +397,11 @@ pub async fn spawn(emulator: String, client: RotatingClient) -> std::io::Result<
         },
     ));
     Ok(RunningStandIn { url, _stop: stop })
+}
+
+/// Whether an `InitiateAuth` call asks for choice-based sign-in.
+fn user_auth_flow(call: &Value) -> bool {
+    call.get("AuthFlow").and_then(Value::as_str) == Some("USER_AUTH")
 }
 
 /// Whether an `InitiateAuth` call asks for the refresh flow.

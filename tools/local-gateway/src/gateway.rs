@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::authorizer::{GatewayRequest, LocalAuthorizer};
 use crate::emulated_cognito::{EmulatedCognito, noting_gaps};
+use crate::outbox::Outbox;
 use crate::problems;
 use crate::routes::{Route, RouteMatch, find};
 use crate::template::{GatewayResponse, TemplateError};
@@ -54,6 +55,7 @@ pub struct Gateway {
     authorizer: LocalAuthorizer,
     requests: AtomicU64,
     openapi: Option<Bytes>,
+    outbox: Option<Outbox>,
 }
 
 impl Gateway {
@@ -82,6 +84,7 @@ impl Gateway {
             authorizer,
             requests: AtomicU64::new(0),
             openapi: None,
+            outbox: None,
         })
     }
 
@@ -89,6 +92,13 @@ impl Gateway {
     /// stack's own route, not the deployed API's.
     pub fn with_openapi(mut self, document: String) -> Self {
         self.openapi = Some(Bytes::from(document));
+        self
+    }
+
+    /// Serves the codes the Cognito stand-in has sent at `GET /_local/outbox[?to=<address>]`,
+    /// newest first: the local stack's own route, where the cloud sends email and SMS.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
         self
     }
 
@@ -119,6 +129,23 @@ impl Gateway {
             && let Some(document) = &self.openapi
         {
             let mut response = Response::new(Full::new(document.clone()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            return response;
+        }
+        if path == "/_local/outbox"
+            && parts.method == Method::GET
+            && let Some(outbox) = &self.outbox
+        {
+            let to = parts.uri.query().and_then(|query| {
+                form_urlencoded::parse(query.as_bytes())
+                    .find(|(name, _)| name == "to")
+                    .map(|(_, value)| value.into_owned())
+            });
+            let messages = serde_json::to_vec(&outbox.messages(to.as_deref())).unwrap_or_else(|_| b"[]".to_vec());
+            let mut response = Response::new(Full::new(Bytes::from(messages)));
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),

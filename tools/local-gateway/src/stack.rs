@@ -22,12 +22,16 @@ use crate::emulated_cognito::EmulatedCognito;
 use crate::emulator::{self, Emulator, EmulatorError};
 use crate::gateway::{self, Gateway};
 use crate::oauth_standin::{self, OAuthStandIn, RegisteredClient};
+use crate::outbox::Outbox;
 use crate::seed::{self, DemoUser, SeedError, SeededPool};
 use crate::template::{self, ApiDefinition, TemplateError};
 use oauth_flow::{OAuthApi, OAuthSettings};
 
 /// The name authenticator apps show for the local stack's codes.
 pub const TOTP_ISSUER: &str = "local-auth";
+/// The sign-in methods the local stack offers (the template's `SignInMethods`): every one the
+/// Cognito stand-in answers. Passkeys are not among them: the stand-in has no authenticator.
+pub const SIGN_IN_METHODS: &str = "PASSWORD,EMAIL_OTP,SMS_OTP";
 
 #[derive(Debug, Clone)]
 /// How to start a local stack.
@@ -132,6 +136,8 @@ pub struct LocalStack {
     pub api: ApiDefinition,
     /// The gateway, to call functions directly.
     pub gateway: Arc<Gateway>,
+    /// The codes the Cognito stand-in has sent (also at `GET /_local/outbox`).
+    pub outbox: Outbox,
     emulator: Option<Emulator>,
     cognito: RunningStandIn,
     emulator_command: PathBuf,
@@ -160,6 +166,7 @@ impl LocalStack {
         };
         // The functions' Cognito is the stand-in in front of the emulator; it always rotates
         // refresh tokens, whatever the template's default.
+        let outbox = Outbox::default();
         let cognito = cognito_standin::spawn(
             emulator_url.clone(),
             RotatingClient {
@@ -169,6 +176,10 @@ impl LocalStack {
                     .refresh_token_grace
                     .unwrap_or(Duration::from_secs(api_definition.refresh_token_grace_seconds)),
             },
+            Some(cognito_standin::ChoiceConfig {
+                user_pool_id: pool.user_pool_id.clone(),
+                outbox: outbox.clone(),
+            }),
         )
         .await
         .map_err(|e| LocalStackError::Config(format!("the Cognito stand-in: {e}")))?;
@@ -241,6 +252,11 @@ impl LocalStack {
         let mut api = AccountApi::new(EmulatedCognito(idp), AttributeAllowList::default()).with_revoker(revoker);
         api.totp_issuer = TotpIssuer::new(TOTP_ISSUER).map_err(LocalStackError::Config)?;
         api.recent_auth = options.recent_auth;
+        api.sign_in_methods = account_api::sign_in_methods::SignInMethods::from_env(&Env::from_pairs(&[(
+            "SIGN_IN_METHODS",
+            SIGN_IN_METHODS,
+        )]))
+        .map_err(|e| LocalStackError::Config(e.to_string()))?;
         // The check `admin_users` makes of a pool, against the seeded one (the template's settings).
         api.pool_check = Some(account_api::pool_check::PoolCheck::new(
             account_api::pool_check::DEFAULT_TRUSTED_ATTRIBUTES
@@ -256,7 +272,8 @@ impl LocalStack {
                 oauth,
                 authorizer,
             )?
-            .with_openapi(openapi),
+            .with_openapi(openapi)
+            .with_outbox(outbox.clone()),
         );
 
         let (shutdown, stopped) = oneshot::channel();
@@ -281,6 +298,7 @@ impl LocalStack {
             pool,
             api: api_definition,
             gateway,
+            outbox,
             emulator: Some(emulator),
             emulator_command: options.emulator_command.clone(),
             demo: options.demo.clone(),

@@ -121,7 +121,7 @@ async fn measure(settings: Settings, root: PathBuf, functions: Vec<Function>) ->
     let endpoint = emulator.endpoint();
     let client = seed::emulator_client(&endpoint);
     let pool = seed::seed(&client, DemoUser::default()).await?;
-    let cognito = lambda_harness::deployment::measuring_standin(&endpoint, &pool.client_id).await?;
+    let cognito = lambda_harness::deployment::measuring_standin(&endpoint, &pool).await?;
     seed::create_revocation_table(&seed::emulator_dynamodb(&endpoint)).await?;
     let cookie_key_secret = seed::create_cookie_key_secret(&seed::emulator_secrets(&endpoint)).await?;
     let api = local_gateway::template::load(&root.join("infra/template.yaml"))?;

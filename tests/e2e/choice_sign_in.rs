@@ -1,0 +1,321 @@
+//! Choice-based sign-in (`USER_AUTH`) through the gateway, against the local Cognito stand-in
+//! (`tools/local-gateway/src/cognito_standin/choice_sign_in.rs`), which sends its codes to the
+//! outbox at `GET /_local/outbox`. The tokens of a code sign-in come from the emulator's SRP flow,
+//! which does not check its proof: should the emulator start checking it, these journeys fail
+//! at their first code sign-in, and the stand-in needs another way to the emulator's tokens.
+
+use integration_tests::{TestApp, spawn_app, token};
+use serde_json::{Value, json};
+
+/// The last sign-in code sent to `to`, read as a developer reads it.
+async fn last_code(app: &TestApp, to: &str) -> String {
+    let outbox = app
+        .send(http::Method::GET, &format!("/_local/outbox?to={to}"), &[], "")
+        .await;
+    assert_eq!(outbox.status, 200, "{}", outbox.raw);
+    outbox.body[0]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code sent to {to}: {}", outbox.raw))
+        .to_owned()
+}
+
+async fn answer(app: &TestApp, username: &str, challenge: &Value, responses: Value) -> integration_tests::TestResponse {
+    app.post_json(
+        "/auth/respond-to-challenge",
+        &json!({
+            "username": username,
+            "challengeName": challenge["challengeName"],
+            "session": challenge["session"],
+            "responses": responses,
+        }),
+    )
+    .await
+}
+
+async fn signed_up_without_password(app: &TestApp, username: &str, email: &str) -> Value {
+    let signed_up = app
+        .post_json("/auth/sign-up", &json!({"username": username, "email": email}))
+        .await;
+    assert_eq!(signed_up.status, 201, "{}", signed_up.raw);
+    signed_up.body
+}
+
+#[tokio::test]
+async fn a_password_less_sign_up_is_verified_and_signs_in_once_with_its_session() {
+    let app = spawn_app().await;
+    let signed_up = signed_up_without_password(&app, "nadia", "nadia@example.com").await;
+    let session = signed_up["session"].as_str().expect("a sign-up session");
+
+    let verified = app
+        .post_json(
+            "/auth/verify-account",
+            &json!({"username": "nadia", "code": "123456", "session": session}),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.raw);
+    let sign_in_session = verified.body["session"].as_str().expect("a sign-in session").to_owned();
+    assert_ne!(sign_in_session, session);
+
+    // Someone else cannot spend the session.
+    let stolen = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "mallory", "session": sign_in_session}),
+        )
+        .await;
+    assert_eq!(
+        (stolen.status.as_u16(), stolen.code()),
+        (401, "SessionExpired"),
+        "{}",
+        stolen.raw
+    );
+
+    let tokens = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "nadia", "session": sign_in_session}),
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.raw);
+    let access = token(&tokens.body, "accessToken");
+    let me = app.get_with_token("/auth/me", &access).await;
+    assert_eq!(
+        (me.status.as_u16(), me.body["username"].as_str()),
+        (200, Some("nadia")),
+        "{}",
+        me.raw
+    );
+    // No password: the user's first factors are the codes alone.
+    let methods = app.get_with_token("/auth/me/sign-in-methods", &access).await;
+    assert_eq!(methods.body["signInMethods"], json!(["email-otp"]), "{}", methods.raw);
+
+    // Once only.
+    let again = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "nadia", "session": sign_in_session}),
+        )
+        .await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (401, "SessionExpired"),
+        "{}",
+        again.raw
+    );
+    // And the sign-up's own session never signs in.
+    let early = app
+        .post_json("/auth/sign-in", &json!({"username": "nadia", "session": session}))
+        .await;
+    assert_eq!(
+        (early.status.as_u16(), early.code()),
+        (401, "SessionExpired"),
+        "{}",
+        early.raw
+    );
+
+    // No password was set that anyone knows: a guess is refused as any wrong password.
+    let guessed = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "nadia", "password": "Guess-Passw0rd"}),
+        )
+        .await;
+    assert_eq!(
+        (guessed.status.as_u16(), guessed.code()),
+        (401, "InvalidCredentials"),
+        "{}",
+        guessed.raw
+    );
+}
+
+#[tokio::test]
+async fn an_email_code_signs_in_once_and_a_wrong_one_is_refused() {
+    let app = spawn_app().await;
+    signed_up_without_password(&app, "omar", "omar@example.com").await;
+    let verified = app
+        .post_json("/auth/verify-account", &json!({"username": "omar", "code": "123456"}))
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.raw);
+    assert!(verified.body.get("session").is_none(), "{}", verified.raw);
+
+    let challenge = app
+        .post_json("/auth/sign-in", &json!({"username": "omar", "method": "email-otp"}))
+        .await;
+    assert_eq!(challenge.status, 200, "{}", challenge.raw);
+    assert_eq!(challenge.body["challengeName"], "EMAIL_OTP");
+    let destination = challenge.body["challengeParameters"]["CODE_DELIVERY_DESTINATION"]
+        .as_str()
+        .expect("a destination");
+    assert!(!destination.contains("omar@"), "masked: {destination}");
+    let code = last_code(&app, "omar@example.com").await;
+
+    let wrong_code = if code == "000000" { "000001" } else { "000000" };
+    let wrong = answer(&app, "omar", &challenge.body, json!({"EMAIL_OTP_CODE": wrong_code})).await;
+    assert_eq!(
+        (wrong.status.as_u16(), wrong.code()),
+        (400, "CodeMismatch"),
+        "{}",
+        wrong.raw
+    );
+
+    let signed_in = answer(&app, "omar", &challenge.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
+    let access = token(&signed_in.body, "accessToken");
+    assert_eq!(app.get_with_token("/auth/me", &access).await.status, 200);
+
+    // The code and its session are spent.
+    let replayed = answer(&app, "omar", &challenge.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(
+        (replayed.status.as_u16(), replayed.code()),
+        (401, "SessionExpired"),
+        "{}",
+        replayed.raw
+    );
+}
+
+#[tokio::test]
+async fn three_wrong_codes_end_the_session() {
+    let app = spawn_app().await;
+    signed_up_without_password(&app, "pia", "pia@example.com").await;
+    app.post_json("/auth/verify-account", &json!({"username": "pia", "code": "123456"}))
+        .await;
+    let challenge = app
+        .post_json("/auth/sign-in", &json!({"username": "pia", "method": "email-otp"}))
+        .await;
+    assert_eq!(challenge.status, 200, "{}", challenge.raw);
+    let code = last_code(&app, "pia@example.com").await;
+    let wrong_code = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..3 {
+        let wrong = answer(&app, "pia", &challenge.body, json!({"EMAIL_OTP_CODE": wrong_code})).await;
+        assert_eq!(
+            (wrong.status.as_u16(), wrong.code()),
+            (400, "CodeMismatch"),
+            "{}",
+            wrong.raw
+        );
+    }
+    // Even the right code is too late now: guessing has a ceiling.
+    let right = answer(&app, "pia", &challenge.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(
+        (right.status.as_u16(), right.code()),
+        (401, "SessionExpired"),
+        "{}",
+        right.raw
+    );
+}
+
+#[tokio::test]
+async fn a_user_chooses_a_first_factor_among_their_own() {
+    let app = spawn_app().await;
+    let demo = app.stack.pool.demo.clone();
+
+    let choice = app
+        .post_json("/auth/sign-in", &json!({"username": demo.username}))
+        .await;
+    assert_eq!(choice.status, 200, "{}", choice.raw);
+    assert_eq!(choice.body["challengeName"], "SELECT_CHALLENGE");
+    let available: Vec<&str> = choice.body["availableChallenges"]
+        .as_array()
+        .expect("availableChallenges")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(available.contains(&"PASSWORD"), "{available:?}");
+    assert!(
+        !available.contains(&"PASSWORD_SRP"),
+        "the API cannot answer SRP: {available:?}"
+    );
+
+    let signed_in = answer(
+        &app,
+        &demo.username,
+        &choice.body,
+        json!({"ANSWER": "PASSWORD", "PASSWORD": demo.password}),
+    )
+    .await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
+    assert!(signed_in.body["accessToken"].is_string(), "{}", signed_in.raw);
+
+    // The password method without a password asks for it, and a wrong one is refused.
+    let asked = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": demo.username, "method": "password"}),
+        )
+        .await;
+    assert_eq!(asked.body["challengeName"], "PASSWORD", "{}", asked.raw);
+    let wrong = answer(&app, &demo.username, &asked.body, json!({"PASSWORD": "Wrong-Passw0rd"})).await;
+    assert_eq!(
+        (wrong.status.as_u16(), wrong.code()),
+        (401, "InvalidCredentials"),
+        "{}",
+        wrong.raw
+    );
+    // With its password, the password method signs in at once.
+    let direct = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": demo.username, "method": "password", "password": demo.password}),
+        )
+        .await;
+    assert_eq!(direct.status, 200, "{}", direct.raw);
+    assert!(direct.body["accessToken"].is_string(), "{}", direct.raw);
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_answered_as_a_known_one_and_never_signs_in() {
+    let app = spawn_app().await;
+    signed_up_without_password(&app, "quinn", "quinn@example.com").await;
+    app.post_json("/auth/verify-account", &json!({"username": "quinn", "code": "123456"}))
+        .await;
+
+    let known = app
+        .post_json("/auth/sign-in", &json!({"username": "quinn", "method": "email-otp"}))
+        .await;
+    let unknown = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "nobody-here", "method": "email-otp"}),
+        )
+        .await;
+    assert_eq!(known.status, unknown.status, "{} / {}", known.raw, unknown.raw);
+    assert_eq!(known.body["challengeName"], unknown.body["challengeName"]);
+    let keys = |body: &Value| -> Vec<String> {
+        body["challengeParameters"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(keys(&known.body), keys(&unknown.body));
+
+    // Nothing was sent for the unknown user, and no code opens their session.
+    let outbox = app.send(http::Method::GET, "/_local/outbox", &[], "").await;
+    let recipients: Vec<&str> = outbox
+        .body
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["to"].as_str())
+        .collect();
+    assert_eq!(recipients, ["quinn@example.com"]);
+    let code = last_code(&app, "quinn@example.com").await;
+    let borrowed = answer(&app, "nobody-here", &unknown.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(
+        (borrowed.status.as_u16(), borrowed.code()),
+        (400, "CodeMismatch"),
+        "{}",
+        borrowed.raw
+    );
+
+    // Another user's session is not this user's.
+    let crossed = answer(&app, "nobody-here", &known.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(
+        (crossed.status.as_u16(), crossed.code()),
+        (401, "SessionExpired"),
+        "{}",
+        crossed.raw
+    );
+    // And quinn still can, with their own session.
+    let signed_in = answer(&app, "quinn", &known.body, json!({"EMAIL_OTP_CODE": code})).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
+}
