@@ -31,13 +31,13 @@ pub struct Message {
 pub struct Outbox(Arc<Mutex<VecDeque<Message>>>);
 
 impl Outbox {
-    /// Records a message, newest first, and notes it on the gateway's console.
+    /// Records a message, newest first, and prints it on the gateway's console.
     pub fn send(&self, to: &str, channel: &'static str, kind: &'static str, code: &str) {
         let sent_at = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_default();
-        // The code itself stays out of the console, as it would stay out of any log.
-        tracing::info!(to, channel, kind, "outbox: a code was sent (GET /_local/outbox)");
+        // The local delivery, on the gateway's console: not a log line, and no function's.
+        eprintln!("outbox: {kind} code {code} to {to} by {channel} (GET /_local/outbox)");
         let mut messages = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         messages.push_front(Message {
             to: to.to_owned(),
