@@ -319,3 +319,59 @@ async fn an_unknown_user_is_answered_as_a_known_one_and_never_signs_in() {
     let signed_in = answer(&app, "quinn", &known.body, json!({"EMAIL_OTP_CODE": code})).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
 }
+
+#[tokio::test]
+async fn a_passkey_sign_in_gets_its_challenge_and_an_unregistered_passkey_is_refused() {
+    let app = spawn_app().await;
+    let demo = app.stack.pool.demo.clone();
+    let challenge = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": demo.username, "method": "passkey"}),
+        )
+        .await;
+    assert_eq!(challenge.status, 200, "{}", challenge.raw);
+    assert_eq!(challenge.body["challengeName"], "WEB_AUTHN");
+    let options = &challenge.body["credentialRequestOptions"];
+    assert_eq!(options["rpId"], "localhost", "{options}");
+    assert_eq!(options["allowCredentials"], json!([]));
+    assert!(
+        options["challenge"].as_str().is_some_and(|c| c.len() >= 43),
+        "{options}"
+    );
+
+    // An unknown user is answered alike, with a challenge of its own.
+    let unknown = app
+        .post_json(
+            "/auth/sign-in",
+            &json!({"username": "nobody-here", "method": "passkey"}),
+        )
+        .await;
+    assert_eq!(unknown.body["challengeName"], "WEB_AUTHN", "{}", unknown.raw);
+    assert_ne!(
+        unknown.body["credentialRequestOptions"]["challenge"],
+        options["challenge"]
+    );
+
+    let assertion = json!({
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {"clientDataJSON": "e30", "authenticatorData": "AAAA", "signature": "AAAA"},
+        "clientExtensionResults": {},
+    });
+    let refused = answer(&app, &demo.username, &challenge.body, json!({"CREDENTIAL": assertion})).await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (401, "InvalidCredentials"),
+        "{}",
+        refused.raw
+    );
+    let again = answer(&app, &demo.username, &challenge.body, json!({"CREDENTIAL": assertion})).await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (401, "SessionExpired"),
+        "{}",
+        again.raw
+    );
+}

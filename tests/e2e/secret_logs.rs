@@ -234,6 +234,19 @@ async fn no_function_logs_a_secret_at_trace() {
         .expect("secret")
         .to_owned();
     let totp = integration_tests::current_totp(&totp_secret).await;
+    // A sign-in code and its session, and a password-less sign-up's session.
+    let otp_challenge = app
+        .post_json("/auth/sign-in", &json!({"username": "leaver", "method": "email-otp"}))
+        .await;
+    let otp_session = otp_challenge.body["session"].as_str().expect("session").to_owned();
+    let otp_code = app.stack.outbox.messages(Some("leaver@example.com"))[0].code.clone();
+    let signed_up = app
+        .post_json(
+            "/auth/sign-up",
+            &json!({"username": "trace-passwordless", "email": "trace-pl@example.com"}),
+        )
+        .await;
+    let sign_up_session = signed_up.body["session"].as_str().expect("session").to_owned();
 
     let mut secrets = Secrets {
         values: vec![
@@ -252,6 +265,11 @@ async fn no_function_logs_a_secret_at_trace() {
             totp_secret.clone(),
             totp.clone(),
             VERIFIER.to_owned(),
+            otp_session.clone(),
+            sign_up_session.clone(),
+            // Six digits alone would match timestamps: the code as a value, quoted or after `=`.
+            format!("\"{otp_code}"),
+            format!("={otp_code}"),
         ],
     };
     // Tokens are long: a log line quoting part of one (a signature, a payload) is a leak too.
@@ -281,21 +299,38 @@ async fn no_function_logs_a_secret_at_trace() {
     let events_for = |function: &str| -> Vec<Vec<u8>> {
         let body = |v: Value| Some(v);
         match function {
-            "sign_in" => vec![event(
-                function,
-                body(json!({"username": demo.username, "password": demo.password})),
-                None,
-            )],
-            "sign_up" => vec![event(
-                function,
-                body(json!({"username": "trace-user", "password": NEW_PASSWORD, "email": "trace@example.com"})),
-                None,
-            )],
-            "verify_account" => vec![event(
-                function,
-                body(json!({"username": "trace-user", "code": CODE})),
-                None,
-            )],
+            "sign_in" => vec![
+                event(
+                    function,
+                    body(json!({"username": demo.username, "password": demo.password})),
+                    None,
+                ),
+                event(
+                    function,
+                    body(json!({"username": "resetter", "method": "email-otp"})),
+                    None,
+                ),
+            ],
+            "sign_up" => vec![
+                event(
+                    function,
+                    body(json!({"username": "trace-user", "password": NEW_PASSWORD, "email": "trace@example.com"})),
+                    None,
+                ),
+                event(
+                    function,
+                    body(json!({"username": "trace-no-password", "email": "trace-np@example.com"})),
+                    None,
+                ),
+            ],
+            "verify_account" => vec![
+                event(function, body(json!({"username": "trace-user", "code": CODE})), None),
+                event(
+                    function,
+                    body(json!({"username": "trace-passwordless", "code": CODE, "session": sign_up_session})),
+                    None,
+                ),
+            ],
             "refresh_tokens" => vec![event(
                 function,
                 body(json!({"refreshToken": refresh, "username": sub})),
@@ -352,14 +387,24 @@ async fn no_function_logs_a_secret_at_trace() {
                     Some(&resetter_access),
                 ),
             ],
-            "respond_to_challenge" => vec![event(
-                function,
-                body(
-                    json!({"challengeName": "NEW_PASSWORD_REQUIRED", "session": challenge_session, "username": "newcomer",
-                            "responses": {"NEW_PASSWORD": NEW_PASSWORD}}),
+            "respond_to_challenge" => vec![
+                event(
+                    function,
+                    body(
+                        json!({"challengeName": "NEW_PASSWORD_REQUIRED", "session": challenge_session, "username": "newcomer",
+                                "responses": {"NEW_PASSWORD": NEW_PASSWORD}}),
+                    ),
+                    None,
                 ),
-                None,
-            )],
+                event(
+                    function,
+                    body(
+                        json!({"challengeName": "EMAIL_OTP", "session": otp_session, "username": "leaver",
+                                "responses": {"EMAIL_OTP_CODE": otp_code}}),
+                    ),
+                    None,
+                ),
+            ],
             "mfa" => vec![
                 routed_event(function, "POST", "/auth/mfa/totp/setup", None, Some(&resetter_access)),
                 routed_event(
@@ -424,6 +469,13 @@ async fn no_function_logs_a_secret_at_trace() {
                 .all(|a| !a.starts_with("error") && !a.contains("\"statusCode\":500")),
             "{function}: {answers:?}"
         );
+        // The secret-bearing calls of choice-based sign-in went through, not refused early.
+        if ["sign_up", "verify_account", "respond_to_challenge"].contains(&function.as_str()) {
+            assert!(
+                answers.iter().all(|a| a.contains("\"statusCode\":20")),
+                "{function}: {answers:?}"
+            );
+        }
         secrets.assert_absent(&function, &logs);
         // What the function answered with (tokens, sessions, secrets) is secret too.
         for answer in &answers {

@@ -29,9 +29,10 @@ use oauth_flow::{OAuthApi, OAuthSettings};
 
 /// The name authenticator apps show for the local stack's codes.
 pub const TOTP_ISSUER: &str = "local-auth";
-/// The sign-in methods the local stack offers (the template's `SignInMethods`): every one the
-/// Cognito stand-in answers. Passkeys are not among them: the stand-in has no authenticator.
-pub const SIGN_IN_METHODS: &str = "PASSWORD,EMAIL_OTP,SMS_OTP";
+/// The sign-in methods the local stack offers (the template's `SignInMethods`): all of them,
+/// whatever the template's default. No passkey can be registered locally yet, so a passkey
+/// sign-in gets its challenge and every assertion is refused.
+pub const SIGN_IN_METHODS: &str = "PASSWORD,EMAIL_OTP,SMS_OTP,WEB_AUTHN";
 
 #[derive(Debug, Clone)]
 /// How to start a local stack.

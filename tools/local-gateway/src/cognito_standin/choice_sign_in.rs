@@ -26,7 +26,9 @@
 //! What it does not prove: Cognito's delivery (its message templates, SES and SNS, the SMS
 //! sandbox), its exact masking of destinations, its codes' lifetime (here the session's), its
 //! limits on attempts beyond the third miss, its rules for MFA after a passwordless first
-//! factor, and passkeys (`WEB_AUTHN` is never offered: the stand-in has no authenticator).
+//! factor, and passkeys: `PREFERRED_CHALLENGE=WEB_AUTHN` answers the challenge (a fresh
+//! challenge, relying party `localhost`, no credential allowed), but no passkey can be registered
+//! locally, so every assertion is refused, and `SELECT_CHALLENGE` never lists it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -95,6 +97,8 @@ enum Step {
     },
     /// The `PASSWORD` challenge.
     Password,
+    /// The `WEB_AUTHN` challenge: no passkey is registered locally, so no assertion passes.
+    Passkey,
     /// A code challenge; `code` is `None` for an unknown user (nothing was sent).
     Code {
         channel: Channel,
@@ -221,6 +225,14 @@ impl ChoiceSignIn {
                 let session = self.open(username, Step::Password);
                 challenge_answer("PASSWORD", &session, json!({"USERNAME": username}))
             }
+            (Some("WEB_AUTHN"), None) => {
+                let session = self.open(username, Step::Passkey);
+                challenge_answer(
+                    "WEB_AUTHN",
+                    &session,
+                    json!({"USERNAME": username, "CREDENTIAL_REQUEST_OPTIONS": credential_request_options()}),
+                )
+            }
             (Some(name), None) if Channel::from_challenge(name).is_some_and(|c| can_use(&user, c.challenge())) => {
                 let channel = Channel::from_challenge(name).unwrap_or(Channel::Email);
                 self.send_code(username, &user, channel)
@@ -295,6 +307,15 @@ impl ChoiceSignIn {
                     }
                     _ => invalid_session(),
                 }
+            }
+            (Step::Passkey, "WEB_AUTHN") => {
+                self.remove(session);
+                if response("CREDENTIAL").is_none() {
+                    return refusal_response("InvalidParameterException", "Missing required parameter CREDENTIAL");
+                }
+                // No credential is registered with the stand-in: whatever the assertion, it
+                // names none of the user's passkeys.
+                refusal_response("NotAuthorizedException", "Incorrect username or passkey.")
             }
             (Step::Password, "PASSWORD") => {
                 self.remove(session);
@@ -666,6 +687,21 @@ fn challenge_answer(name: &str, session: &str, parameters: Value) -> Response<Fu
         StatusCode::OK,
         &Value::Object(challenge_body(name, session, parameters)),
     )
+}
+
+/// The options of a passkey sign-in, as the JSON string Cognito sends: a fresh challenge, the
+/// local relying party, and no credential to allow (none is registered locally).
+fn credential_request_options() -> String {
+    let mut challenge = [0_u8; 32];
+    let _ = SystemRandom::new().fill(&mut challenge);
+    json!({
+        "challenge": URL_SAFE_NO_PAD.encode(challenge),
+        "rpId": "localhost",
+        "allowCredentials": [],
+        "userVerification": "required",
+        "timeout": SESSION_LIFETIME.as_millis(),
+    })
+    .to_string()
 }
 
 /// Six uniform digits: a 32-bit draw, redrawn above the largest multiple of a million.
