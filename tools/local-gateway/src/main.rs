@@ -136,10 +136,12 @@ fn write_functions_env(stack: &LocalStack) -> std::io::Result<std::path::PathBuf
          COGNITO_JWKS_URL={emulator}/{pool}/.well-known/jwks.json\n\
          AWS_ENDPOINT_URL_DYNAMODB={emulator}\n\
          REVOCATION_TABLE={table}\n\
-         TOTP_ISSUER={issuer}\n",
+         TOTP_ISSUER={issuer}\n\
+         SIGN_IN_METHODS={methods}\n",
         client = stack.pool.client_id,
         table = local_gateway::seed::REVOCATION_TABLE,
         issuer = local_gateway::stack::TOTP_ISSUER,
+        methods = local_gateway::stack::SIGN_IN_METHODS,
     );
     std::fs::write(&path, contents)?;
     Ok(path.canonicalize().unwrap_or(path))
