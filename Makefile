@@ -27,6 +27,8 @@ test: venv ## Formatting, lints, template lint, unit and end-to-end tests
 	cargo test --workspace --locked
 	# The API contract, property-based, against a fresh local stack (bounded, fixed seed).
 	$(VENV)/bin/python tests/contract/run_schemathesis.py
+	# A client generated from the contract, without a warning, reads a journey's problems.
+	$(VENV)/bin/python tests/contract/generated_client.py
 
 fmt: ## Format the code
 	cargo fmt --all
