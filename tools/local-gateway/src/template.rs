@@ -567,3 +567,156 @@ Resources:
         }
     }
 }
+
+/// The template's operational settings: logs, their retention, and the limits on the routes
+/// that try secrets.
+#[cfg(test)]
+mod operations_tests {
+    use super::*;
+    use serde_norway::Value;
+
+    /// The public routes that try a secret or send a message: each gets its own lower stage
+    /// limit and the web ACL's per-address limit (docs/deploying.md#logs-and-limits).
+    const SECRET_ROUTES: [&str; 8] = [
+        "/auth/sign-in",
+        "/auth/respond-to-challenge",
+        "/auth/sign-up",
+        "/auth/verify-account",
+        "/auth/resend-code",
+        "/auth/forgot-password",
+        "/auth/confirm-forgot-password",
+        "/auth/oauth/token",
+    ];
+
+    fn raw_template() -> Value {
+        let text = std::fs::read_to_string(default_path()).expect("template");
+        serde_norway::from_str(&text).expect("YAML")
+    }
+
+    fn yaml(value: &Value) -> String {
+        serde_norway::to_string(value).expect("YAML")
+    }
+
+    fn resources(template: &Value) -> Vec<(String, &Value)> {
+        template["Resources"]
+            .as_mapping()
+            .expect("Resources")
+            .iter()
+            .map(|(name, resource)| (name.as_str().expect("name").to_owned(), resource))
+            .collect()
+    }
+
+    #[test]
+    fn every_function_logs_to_a_group_of_its_own_kept_for_the_retention_parameter() {
+        let template = raw_template();
+        let all = resources(&template);
+        let functions: Vec<&(String, &Value)> = all
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+            .collect();
+        assert!(functions.len() > 10);
+        let mut groups = Vec::new();
+        for (name, function) in functions {
+            let target = yaml(&function["Properties"]["LoggingConfig"]["LogGroup"]);
+            let group_name = target.split_whitespace().last().unwrap_or_default().to_owned();
+            assert!(target.contains("Ref"), "{name} logs to {target}");
+            let group = &template["Resources"][group_name.as_str()];
+            assert_eq!(
+                group["Type"].as_str(),
+                Some("AWS::Logs::LogGroup"),
+                "{name}: {group_name}"
+            );
+            assert!(
+                yaml(&group["Properties"]["RetentionInDays"]).contains("LogRetentionDays"),
+                "{group_name} is kept forever"
+            );
+            assert!(!groups.contains(&group_name), "{group_name} is shared");
+            groups.push(group_name);
+        }
+        let access = &template["Resources"]["ApiAccessLogGroup"]["Properties"];
+        assert!(yaml(&access["RetentionInDays"]).contains("LogRetentionDays"));
+    }
+
+    #[test]
+    fn the_stage_writes_one_json_line_per_request_with_no_header_body_or_token() {
+        let template = raw_template();
+        let setting = &template["Resources"]["AuthApi"]["Properties"]["AccessLogSetting"];
+        assert!(yaml(&setting["DestinationArn"]).contains("ApiAccessLogGroup"));
+        let format = setting["Format"].as_str().expect("a format");
+        assert!(!format.contains('\n'), "one line per request");
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(format).expect("the format is a JSON object");
+        for wanted in [
+            "requestId",
+            "sourceIp",
+            "method",
+            "resourcePath",
+            "status",
+            "responseLatency",
+            "authorizerError",
+            "authorizerLatency",
+            "integrationError",
+            "integrationLatency",
+        ] {
+            assert!(fields.contains_key(wanted), "the access log has no {wanted}");
+        }
+        for (field, variable) in &fields {
+            let variable = variable.as_str().expect("a string");
+            assert!(
+                variable.starts_with("$context.") && !variable[1..].contains('$'),
+                "{field}: one $context variable, not {variable}"
+            );
+            // Never what a caller sends: a header (the bearer token), a body, a query.
+            for leak in [
+                "$input",
+                "$method",
+                "requestOverride",
+                "responseOverride",
+                "apiKey",
+                "path.",
+            ] {
+                assert!(!variable.contains(leak), "{field} logs {variable}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_public_route_that_tries_a_secret_has_a_lower_limit_of_its_own_and_a_per_address_one() {
+        let api = load(&default_path()).expect("template");
+        let template = raw_template();
+        let settings = template["Resources"]["AuthApi"]["Properties"]["MethodSettings"]
+            .as_sequence()
+            .expect("MethodSettings");
+        let stage = settings
+            .iter()
+            .find(|s| s["ResourcePath"].as_str() == Some("/*") && s["HttpMethod"].as_str() == Some("*"))
+            .expect("a stage-wide limit");
+        assert!(yaml(&stage["ThrottlingRateLimit"]).contains("ApiRateLimit"));
+        let acl = yaml(&template["Resources"]["ApiWebAcl"]["Properties"]["Rules"]);
+        for path in SECRET_ROUTES {
+            let route = api
+                .routes
+                .iter()
+                .find(|r| r.path.as_str() == path && r.method == http::Method::POST)
+                .unwrap_or_else(|| panic!("POST {path} is not a route"));
+            assert!(!route.protected, "POST {path} is public");
+            let escaped = format!("/{}", path.replace('/', "~1"));
+            let limit = settings
+                .iter()
+                .find(|s| s["ResourcePath"].as_str() == Some(escaped.as_str()))
+                .unwrap_or_else(|| panic!("POST {path} has no limit of its own"));
+            assert_eq!(limit["HttpMethod"].as_str(), Some("POST"));
+            assert!(yaml(&limit["ThrottlingRateLimit"]).contains("SecretRouteRateLimit"));
+            assert!(yaml(&limit["ThrottlingBurstLimit"]).contains("SecretRouteBurstLimit"));
+            let name = path.trim_start_matches("/auth/");
+            assert!(
+                acl.contains(&format!("|{name}|"))
+                    || acl.contains(&format!("({name}|"))
+                    || acl.contains(&format!("|{name})")),
+                "the web ACL's rate rule does not name {path}"
+            );
+        }
+        // Only those: every other route is limited by the stage alone.
+        assert_eq!(settings.len(), SECRET_ROUTES.len() + 1);
+    }
+}
