@@ -162,6 +162,17 @@ async fn wrong_types_and_missing_fields_get_one_error_per_field() {
             json!({"username": ["ada"], "email": "x"}),
             vec!["email", "username"],
         ),
+        // An optional field sent as null is refused, not read as absent (the document types it).
+        (
+            "/auth/sign-in",
+            json!({"username": "ada", "password": null, "method": null}),
+            vec!["method", "password"],
+        ),
+        (
+            "/auth/verify-account",
+            json!({"username": "ada", "code": "123456", "session": null}),
+            vec!["session"],
+        ),
         ("/auth/forgot-password", json!({}), vec!["username"]),
         (
             "/auth/confirm-forgot-password",

@@ -13,6 +13,9 @@ use crate::{ApiError, FieldError};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// An optional field sent as `null`: the document types it, so `null` is refused rather than
+/// read as absent.
+const NULL_REFUSED: &str = "must not be null (leave the field out instead)";
 
 fn body_bytes(body: &Body) -> &[u8] {
     match body {
@@ -145,10 +148,13 @@ impl JsonFields {
 
     fn take_string(&mut self, name: &str, required: bool) -> Option<String> {
         match self.map.remove(name) {
-            None | Some(Value::Null) => {
-                if required {
-                    self.reject(name, "is required");
-                }
+            None | Some(Value::Null) if required => {
+                self.reject(name, "is required");
+                None
+            }
+            None => None,
+            Some(Value::Null) => {
+                self.reject(name, NULL_REFUSED);
                 None
             }
             Some(Value::String(s)) => Some(s),
@@ -208,7 +214,11 @@ impl JsonFields {
     /// An optional object of string values (`{"name": "Ada"}`).
     pub fn optional_string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
         match self.map.remove(name) {
-            None | Some(Value::Null) => None,
+            None => None,
+            Some(Value::Null) => {
+                self.reject(name, NULL_REFUSED);
+                None
+            }
             Some(Value::Object(entries)) => {
                 let mut out = BTreeMap::new();
                 for (key, value) in entries {
@@ -232,7 +242,11 @@ impl JsonFields {
     /// `name[index]`.
     pub fn optional_list<T: TryFrom<String, Error = String>>(&mut self, name: &str) -> Option<Vec<T>> {
         match self.map.remove(name) {
-            None | Some(Value::Null) => None,
+            None => None,
+            Some(Value::Null) => {
+                self.reject(name, NULL_REFUSED);
+                None
+            }
             Some(Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
@@ -415,6 +429,22 @@ mod tests {
         let (status, sources) = codes(json_object(&request(None, "")).unwrap_err());
         assert_eq!((status, sources), (400, vec!["body".to_owned()]));
         assert!(optional_json_object(&request(None, "  ")).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_optional_field_sent_as_null_is_refused_not_read_as_absent() {
+        let mut fields = json_object(&request(
+            Some("application/json"),
+            r#"{"password": null, "attributes": null, "groups": null}"#,
+        ))
+        .unwrap();
+        assert!(fields.optional::<Username>("password").is_none());
+        assert!(fields.optional_string_map("attributes").is_none());
+        assert!(fields.optional_list::<Username>("groups").is_none());
+        assert!(fields.optional::<Username>("absent").is_none());
+        let (status, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
+        sources.sort();
+        assert_eq!((status, sources), (400, vec!["attributes".to_owned(), "groups".to_owned(), "password".to_owned()]));
     }
 
     #[test]

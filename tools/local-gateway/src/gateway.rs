@@ -152,6 +152,16 @@ impl Gateway {
             );
             return response;
         }
+        let local_only = (path == "/openapi.json" && self.openapi.is_some())
+            || (path == "/_local/outbox" && self.outbox.is_some());
+        if local_only {
+            // The local stack's own GET routes: any other method is 405, as on the API's routes.
+            let mut response = problems::method_not_allowed().into_response();
+            response
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static("GET"));
+            return to_hyper(response);
+        }
         let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
             RouteMatch::Found { route, path_parameters } => (route.clone(), path_parameters),
             RouteMatch::WrongMethod { allowed } => {
