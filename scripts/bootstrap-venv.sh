@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project's Python virtual environment (.venv) with the local tooling:
-# moto's server (the local Cognito), cfn-lint, cargo-lambda and zig.
+# moto's server (the local Cognito), cfn-lint, cargo-lambda and zig; and checkov in an
+# environment of its own ($VENV/checkov), since it pins an older botocore than moto's.
 # Idempotent: a second run only checks that everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,9 +9,10 @@ cd "$(dirname "$0")/.."
 VENV=.venv
 PY=${PYTHON:-python3}
 REQUIREMENTS=scripts/requirements-dev.txt
+CHECKOV_REQUIREMENTS=scripts/requirements-checkov.txt
 STAMP=$VENV/.requirements.sha256
 
-want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+want=$(cat "$REQUIREMENTS" "$CHECKOV_REQUIREMENTS" | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
     exit 0
 fi
@@ -21,5 +23,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >&2
+if [ ! -x "$VENV/checkov/bin/python" ]; then
+    "$PY" -m venv "$VENV/checkov"
+fi
+"$VENV/checkov/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+"$VENV/checkov/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CHECKOV_REQUIREMENTS" >&2
 echo "$want" > "$STAMP"
 echo "$VENV ready: $("$VENV/bin/moto_server" --version 2>/dev/null || echo moto), $("$VENV/bin/cfn-lint" --version)" >&2

@@ -381,8 +381,15 @@ async fn the_outbox_answers_only_get_as_the_api_answers_a_wrong_method() {
     let app = spawn_app().await;
     for method in [http::Method::POST, http::Method::DELETE, http::Method::TRACE] {
         let refused = app.send(method.clone(), "/_local/outbox", &[], "").await;
-        assert_eq!((refused.status.as_u16(), refused.code()), (405, "MethodNotAllowed"), "{method}");
-        assert_eq!(refused.headers.get(http::header::ALLOW).map(|v| v.as_bytes()), Some(&b"GET"[..]));
+        assert_eq!(
+            (refused.status.as_u16(), refused.code()),
+            (405, "MethodNotAllowed"),
+            "{method}"
+        );
+        assert_eq!(
+            refused.headers.get(http::header::ALLOW).map(|v| v.as_bytes()),
+            Some(&b"GET"[..])
+        );
     }
     let listed = app.send(http::Method::GET, "/_local/outbox", &[], "").await;
     assert_eq!((listed.status.as_u16(), listed.body.clone()), (200, json!([])));

@@ -456,6 +456,7 @@ async fn no_function_logs_a_secret_at_trace() {
     };
 
     let mut saw_trace_or_debug = false;
+    let mut invocation_lines = 0;
     for function in discover_functions(&workspace_root(), None).expect("functions") {
         let env: Vec<(String, String)> = lambda_env(&function, &deployment)
             .expect("environment")
@@ -484,7 +485,17 @@ async fn no_function_logs_a_secret_at_trace() {
             }
         }
         saw_trace_or_debug |= logs.contains("\"level\":\"TRACE\"") || logs.contains("\"level\":\"DEBUG\"");
+        // Every line of an invocation (it names the request) carries its X-Ray trace id too,
+        // from the runtime's span, to join a log line to its trace.
+        for line in logs.lines().filter(|l| l.contains("\"requestId\":")) {
+            assert!(
+                line.contains("\"xrayTraceId\":\"Root=1-00000000-000000000000000000000000;Sampled=0\""),
+                "{function}: a line without the trace id: {line}"
+            );
+            invocation_lines += 1;
+        }
     }
+    assert!(invocation_lines > 0, "no function logged within an invocation");
     assert!(
         saw_trace_or_debug,
         "the functions did not log below INFO: the level was not applied"

@@ -444,7 +444,13 @@ mod tests {
         assert!(fields.optional::<Username>("absent").is_none());
         let (status, mut sources) = codes(fields.finish(|| Some(())).unwrap_err());
         sources.sort();
-        assert_eq!((status, sources), (400, vec!["attributes".to_owned(), "groups".to_owned(), "password".to_owned()]));
+        assert_eq!(
+            (status, sources),
+            (
+                400,
+                vec!["attributes".to_owned(), "groups".to_owned(), "password".to_owned()]
+            )
+        );
     }
 
     #[test]

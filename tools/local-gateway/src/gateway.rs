@@ -152,8 +152,8 @@ impl Gateway {
             );
             return response;
         }
-        let local_only = (path == "/openapi.json" && self.openapi.is_some())
-            || (path == "/_local/outbox" && self.outbox.is_some());
+        let local_only =
+            (path == "/openapi.json" && self.openapi.is_some()) || (path == "/_local/outbox" && self.outbox.is_some());
         if local_only {
             // The local stack's own GET routes: any other method is 405, as on the API's routes.
             let mut response = problems::method_not_allowed().into_response();
