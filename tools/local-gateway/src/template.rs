@@ -720,3 +720,182 @@ mod operations_tests {
         assert_eq!(settings.len(), SECRET_ROUTES.len() + 1);
     }
 }
+
+/// The template's dashboard and alarms: valid, and naming only metrics the services publish.
+#[cfg(test)]
+mod monitoring_tests {
+    use super::*;
+    use serde_norway::Value;
+
+    /// The metrics the dashboard and the alarms may name, by namespace, as each service
+    /// documents them: Lambda ("Types of metrics for Lambda functions"), API Gateway ("Amazon
+    /// API Gateway dimensions and metrics"), Cognito ("User pool metrics in CloudWatch"),
+    /// DynamoDB ("DynamoDB Metrics and dimensions"). None of this project's own yet.
+    const PUBLISHED: [(&str, &[&str]); 4] = [
+        ("AWS/Lambda", &["Invocations", "Errors", "Throttles", "Duration"]),
+        (
+            "AWS/ApiGateway",
+            &["Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"],
+        ),
+        (
+            "AWS/Cognito",
+            &[
+                "SignInSuccesses",
+                "SignInThrottles",
+                "SignUpThrottles",
+                "TokenRefreshThrottles",
+            ],
+        ),
+        (
+            "AWS/DynamoDB",
+            &["SuccessfulRequestLatency", "SystemErrors", "ThrottledRequests"],
+        ),
+    ];
+
+    fn published(namespace: &str, metric: &str) -> bool {
+        PUBLISHED
+            .iter()
+            .any(|(ns, metrics)| *ns == namespace && metrics.contains(&metric))
+    }
+
+    fn raw_template() -> Value {
+        let text = std::fs::read_to_string(default_path()).expect("template");
+        serde_norway::from_str(&text).expect("YAML")
+    }
+
+    /// `${Name}` placeholders of a `!Sub` replaced, so the text parses as what CloudFormation
+    /// hands CloudWatch.
+    fn substituted(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').expect("a closed placeholder") + start;
+            out.push_str("placeholder");
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn the_dashboard_is_json_and_graphs_only_metrics_the_services_publish() {
+        let template = raw_template();
+        let body =
+            serde_norway::to_string(&template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"])
+                .expect("YAML");
+        // `!Sub [text, variables]`: the text is the sequence's first item.
+        let sub: Value = serde_norway::from_str(body.trim_start_matches("!Sub").trim()).expect("the !Sub");
+        let text = sub[0].as_str().expect("the body text");
+        let dashboard: serde_json::Value = serde_json::from_str(&substituted(text)).expect("the body is JSON");
+        let widgets = dashboard["widgets"].as_array().expect("widgets");
+        assert!(widgets.len() >= 6);
+        let mut graphed = 0;
+        for widget in widgets {
+            let mut previous: Vec<String> = Vec::new();
+            for line in widget["properties"]["metrics"].as_array().expect("metrics") {
+                let parts: Vec<String> = line
+                    .as_array()
+                    .expect("a metric line")
+                    .iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect();
+                // CloudWatch's shorthand: "..." repeats the line above, "." one of its parts.
+                let resolved: Vec<String> = if parts.first().map(String::as_str) == Some("...") {
+                    previous.clone()
+                } else {
+                    parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| if p == "." { previous[i].clone() } else { p.clone() })
+                        .collect()
+                };
+                assert!(
+                    published(&resolved[0], &resolved[1]),
+                    "the dashboard graphs {}/{}, which nothing publishes",
+                    resolved[0],
+                    resolved[1]
+                );
+                graphed += 1;
+                previous = resolved;
+            }
+        }
+        assert!(graphed >= 20, "{graphed} lines");
+    }
+
+    #[test]
+    fn every_alarm_watches_a_published_metric_and_tells_the_topic() {
+        let template = raw_template();
+        let resources = template["Resources"].as_mapping().expect("Resources");
+        let mut alarms = 0;
+        for (name, resource) in resources {
+            if resource["Type"].as_str() != Some("AWS::CloudWatch::Alarm") {
+                continue;
+            }
+            alarms += 1;
+            let name = name.as_str().expect("name");
+            let properties = &resource["Properties"];
+            let mut watched = Vec::new();
+            if let Some(metric) = properties["MetricName"].as_str() {
+                watched.push((properties["Namespace"].as_str().expect("Namespace"), metric));
+            }
+            let mut ids = Vec::new();
+            let mut expression = String::new();
+            for query in properties["Metrics"].as_sequence().into_iter().flatten() {
+                ids.push(query["Id"].as_str().expect("Id").to_owned());
+                if let Some(e) = query["Expression"].as_str() {
+                    expression = e.to_owned();
+                    continue;
+                }
+                let metric = &query["MetricStat"]["Metric"];
+                watched.push((
+                    metric["Namespace"].as_str().expect("Namespace"),
+                    metric["MetricName"].as_str().expect("MetricName"),
+                ));
+            }
+            assert!(!watched.is_empty(), "{name} watches nothing");
+            for (namespace, metric) in &watched {
+                assert!(published(namespace, metric), "{name} watches {namespace}/{metric}");
+            }
+            // An expression names only the alarm's own queries.
+            for word in expression
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                let is_number = word.chars().all(|c| c.is_ascii_digit());
+                assert!(
+                    is_number || word == "IF" || ids.iter().any(|id| id == word),
+                    "{name}: {word}?"
+                );
+            }
+            for actions in ["AlarmActions", "OKActions"] {
+                let text = serde_norway::to_string(&properties[actions]).expect("YAML");
+                assert!(text.contains("AlarmTopic"), "{name} tells nobody ({actions})");
+            }
+        }
+        assert!(alarms >= 5, "{alarms} alarms");
+    }
+
+    #[test]
+    fn every_function_has_an_alarm_on_its_failures() {
+        let template = raw_template();
+        let text = std::fs::read_to_string(default_path()).expect("template");
+        let resources = template["Resources"].as_mapping().expect("Resources");
+        let alarms: Vec<String> = resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+            .map(|(_, r)| serde_norway::to_string(&r["Properties"]).expect("YAML"))
+            .collect();
+        for (name, resource) in resources {
+            if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let name = name.as_str().expect("name");
+            let watched = alarms
+                .iter()
+                .any(|a| a.contains(&format!("Ref {name}")) && a.contains("Errors"));
+            assert!(watched, "no alarm watches {name}'s errors");
+        }
+        assert!(text.contains("Protocol: email"), "the topic can email");
+    }
+}
