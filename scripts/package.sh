@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every function for Lambda on arm64 (provided.al2023) with cargo-lambda, one zip per
 # function under target/lambda/arm64/<function>/bootstrap.zip, then checks the size budgets:
-# the authorizer's zip <= 3 MB, every other function's <= 6 MB (MB = 10^6 bytes, the stricter
-# reading). Prints a markdown size table; exits non-zero when a budget is exceeded.
+# the authorizer's zip <= 2 MiB (2,097,152 bytes), every other function's <= 6 MB (10^6 bytes,
+# the stricter reading). Prints a markdown size table; exits non-zero when a budget is exceeded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ TARGET=aarch64-unknown-linux-gnu
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 # Its own directory: x86_64 builds would otherwise share target/lambda/<function>/.
 LAMBDA_DIR=$TARGET_DIR/lambda/arm64
-AUTHORIZER_BUDGET=3000000
+AUTHORIZER_BUDGET=2097152
 FUNCTION_BUDGET=6000000
 
 if ! command -v cargo-lambda >/dev/null; then
