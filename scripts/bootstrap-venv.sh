@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the project's Python virtual environment (.venv) with the local tooling:
-# moto's server (the local Cognito), cfn-lint, cargo-lambda and zig; and checkov in an
-# environment of its own ($VENV/checkov), since it pins an older botocore than moto's.
+# moto's server (the local Cognito), cfn-lint, cargo-lambda and zig; and checkov and SAM's
+# transform in an environment of their own ($VENV/checkov), since checkov pins an older botocore
+# than moto's.
 # Idempotent: a second run only checks that everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
