@@ -394,3 +394,60 @@ async fn the_outbox_answers_only_get_as_the_api_answers_a_wrong_method() {
     let listed = app.send(http::Method::GET, "/_local/outbox", &[], "").await;
     assert_eq!((listed.status.as_u16(), listed.body.clone()), (200, json!([])));
 }
+
+#[tokio::test]
+async fn an_sms_code_chosen_from_the_users_factors_signs_in() {
+    let app = spawn_app().await;
+    let signed_up = app
+        .post_json(
+            "/auth/sign-up",
+            &json!({"username": "rosa", "email": "rosa@example.com", "phoneNumber": "+14155550123"}),
+        )
+        .await;
+    assert_eq!(signed_up.status, 201, "{}", signed_up.raw);
+    app.post_json("/auth/verify-account", &json!({"username": "rosa", "code": "123456"}))
+        .await;
+
+    // No password: the choice is the two codes, and choosing one sends it.
+    let choice = app.post_json("/auth/sign-in", &json!({"username": "rosa"})).await;
+    assert_eq!(choice.body["challengeName"], "SELECT_CHALLENGE", "{}", choice.raw);
+    assert_eq!(choice.body["availableChallenges"], json!(["EMAIL_OTP", "SMS_OTP"]));
+    let chosen = answer(&app, "rosa", &choice.body, json!({"ANSWER": "SMS_OTP"})).await;
+    assert_eq!(chosen.status, 200, "{}", chosen.raw);
+    assert_eq!(chosen.body["challengeName"], "SMS_OTP");
+    assert_eq!(
+        chosen.body["challengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"],
+        "SMS"
+    );
+    let destination = chosen.body["challengeParameters"]["CODE_DELIVERY_DESTINATION"]
+        .as_str()
+        .expect("a destination");
+    assert!(
+        destination.ends_with("0123") && !destination.contains("415555"),
+        "{destination}"
+    );
+
+    let outbox = app
+        .send(http::Method::GET, "/_local/outbox?to=%2B14155550123", &[], "")
+        .await;
+    assert_eq!(outbox.body[0]["channel"], "sms", "{}", outbox.raw);
+    let code = outbox.body[0]["code"].as_str().expect("a code").to_owned();
+    // The email channel was not used.
+    assert_eq!(
+        app.send(http::Method::GET, "/_local/outbox?to=rosa@example.com", &[], "")
+            .await
+            .body,
+        json!([])
+    );
+    let signed_in = answer(&app, "rosa", &chosen.body, json!({"SMS_OTP_CODE": code})).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
+    let methods = app
+        .get_with_token("/auth/me/sign-in-methods", &token(&signed_in.body, "accessToken"))
+        .await;
+    assert_eq!(
+        methods.body["signInMethods"],
+        json!(["email-otp", "sms-otp"]),
+        "{}",
+        methods.raw
+    );
+}
