@@ -314,6 +314,15 @@ impl CognitoStandIn {
             .map(|secret| account_api::cognito::secret_hash(username, &self.client.client_id, secret))
     }
 
+    /// `fields` (an `AuthParameters` or `ChallengeResponses` object) with the client's
+    /// `SECRET_HASH` for `username` added, when it has a secret.
+    fn with_secret_hash(&self, username: &str, mut fields: Value) -> Value {
+        if let Some(hash) = self.secret_hash(username) {
+            fields["SECRET_HASH"] = Value::String(hash);
+        }
+        fields
+    }
+
     /// The refusal of a call without the right `SECRET_HASH`, as Cognito refuses it for a client
     /// with a secret.
     fn secret_hash_refusal(&self, username: &str, presented: Option<&str>) -> Option<Response<Full<Bytes>>> {

@@ -121,46 +121,49 @@ impl Gateway {
         self.route(request, &request_id).instrument(span).await
     }
 
-    async fn route(&self, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let path = parts.uri.path().to_owned();
-        if path == "/openapi.json"
-            && parts.method == Method::GET
-            && let Some(document) = &self.openapi
-        {
-            let mut response = Response::new(Full::new(document.clone()));
-            response.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
-            return response;
+    /// The local stack's own routes, `GET /openapi.json` and `GET /_local/outbox`: their JSON,
+    /// 405 to another method (as on the API's routes), or `None` for every other path.
+    fn local_route(&self, parts: &http::request::Parts) -> Option<Response<Full<Bytes>>> {
+        let path = parts.uri.path();
+        let served = match path {
+            "/openapi.json" => self.openapi.is_some(),
+            "/_local/outbox" => self.outbox.is_some(),
+            _ => false,
+        };
+        if !served {
+            return None;
         }
-        if path == "/_local/outbox"
-            && parts.method == Method::GET
-            && let Some(outbox) = &self.outbox
-        {
+        if parts.method != Method::GET {
+            let mut response = problems::method_not_allowed().into_response();
+            response
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static("GET"));
+            return Some(to_hyper(response));
+        }
+        let body = if path == "/openapi.json" {
+            self.openapi.clone()?
+        } else {
             let to = parts.uri.query().and_then(|query| {
                 form_urlencoded::parse(query.as_bytes())
                     .find(|(name, _)| name == "to")
                     .map(|(_, value)| value.into_owned())
             });
-            let messages = serde_json::to_vec(&outbox.messages(to.as_deref())).unwrap_or_else(|_| b"[]".to_vec());
-            let mut response = Response::new(Full::new(Bytes::from(messages)));
-            response.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
+            let messages = self.outbox.as_ref()?.messages(to.as_deref());
+            Bytes::from(serde_json::to_vec(&messages).unwrap_or_else(|_| b"[]".to_vec()))
+        };
+        let mut response = Response::new(Full::new(body));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Some(response)
+    }
+
+    async fn route(&self, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        if let Some(response) = self.local_route(&parts) {
             return response;
-        }
-        let local_only =
-            (path == "/openapi.json" && self.openapi.is_some()) || (path == "/_local/outbox" && self.outbox.is_some());
-        if local_only {
-            // The local stack's own GET routes: any other method is 405, as on the API's routes.
-            let mut response = problems::method_not_allowed().into_response();
-            response
-                .headers_mut()
-                .insert(http::header::ALLOW, http::HeaderValue::from_static("GET"));
-            return to_hyper(response);
         }
         let (route, path_parameters) = match find(&self.routes, &parts.method, &path) {
             RouteMatch::Found { route, path_parameters } => (route.clone(), path_parameters),

@@ -74,6 +74,22 @@ impl Channel {
         }
     }
 
+    /// The outbox's name for it.
+    fn name(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// `CODE_DELIVERY_DELIVERY_MEDIUM`.
+    fn medium(self) -> &'static str {
+        match self {
+            Channel::Email => "EMAIL",
+            Channel::Sms => "SMS",
+        }
+    }
+
     fn from_challenge(name: &str) -> Option<Self> {
         match name {
             "EMAIL_OTP" => Some(Channel::Email),
@@ -117,7 +133,6 @@ struct Pending {
 /// A user as the emulator knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct User {
-    username: String,
     email: Option<String>,
     phone: Option<String>,
     has_password: bool,
@@ -150,18 +165,17 @@ impl User {
 /// What an unknown user is offered: what a user with a password and an email would be.
 const UNKNOWN_USER_FACTORS: [&str; 3] = ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"];
 
+/// The first factors offered to `user`, or to a user the emulator does not know.
+fn offered(user: Option<&User>) -> Vec<&'static str> {
+    user.map_or_else(|| UNKNOWN_USER_FACTORS.to_vec(), User::first_factors)
+}
+
 /// The sessions in flight and the users who signed up without a password.
 #[derive(Debug)]
 pub(super) struct ChoiceSignIn {
     config: ChoiceConfig,
     sessions: Mutex<HashMap<String, Pending>>,
     passwordless: Mutex<HashSet<String>>,
-}
-
-/// The outcome of looking a user up.
-enum Lookup {
-    Found(User),
-    Unknown,
 }
 
 impl ChoiceSignIn {
@@ -186,7 +200,6 @@ impl ChoiceSignIn {
     /// The first factors of the user the emulator's `GetUser` described.
     pub(super) fn first_factors(&self, username: &str, attributes: Option<&Vec<Value>>) -> Vec<&'static str> {
         let user = User {
-            username: username.to_owned(),
             email: attribute(attributes, "email"),
             phone: attribute(attributes, "phone_number"),
             has_password: !self.is_passwordless(username),
@@ -209,9 +222,10 @@ impl ChoiceSignIn {
             return refused;
         }
         if let Some(session) = call.get("Session").and_then(Value::as_str) {
-            return match self.take(session, username, |step| matches!(step, Step::Confirmed)) {
-                Some(_) => self.tokens_without_password(standin, username).await,
-                None => invalid_session(),
+            return if self.take(session, username, |step| matches!(step, Step::Confirmed)) {
+                self.tokens_without_password(standin, username).await
+            } else {
+                invalid_session()
             };
         }
         let user = match self.look_up(standin, username).await {
@@ -219,13 +233,15 @@ impl ChoiceSignIn {
             Err(refused) => return refused,
         };
         let preferred = param("PREFERRED_CHALLENGE");
-        match (preferred, param("PASSWORD")) {
-            (Some("PASSWORD"), Some(password)) => self.password_sign_in(standin, username, password).await,
-            (Some("PASSWORD"), None) if can_use(&user, "PASSWORD") => {
-                let session = self.open(username, Step::Password);
-                challenge_answer("PASSWORD", &session, json!({"USERNAME": username}))
-            }
-            (Some("WEB_AUTHN"), None) => {
+        let offered = offered(user.as_ref());
+        // A code channel asked for and open to this user.
+        let code = preferred
+            .and_then(Channel::from_challenge)
+            .filter(|channel| offered.contains(&channel.challenge()));
+        match (preferred, param("PASSWORD"), code) {
+            (Some("PASSWORD"), Some(password), _) => self.password_sign_in(standin, username, password).await,
+            (Some("PASSWORD"), None, _) if offered.contains(&"PASSWORD") => self.ask_password(username),
+            (Some("WEB_AUTHN"), None, _) => {
                 let session = self.open(username, Step::Passkey);
                 challenge_answer(
                     "WEB_AUTHN",
@@ -233,36 +249,28 @@ impl ChoiceSignIn {
                     json!({"USERNAME": username, "CREDENTIAL_REQUEST_OPTIONS": credential_request_options()}),
                 )
             }
-            (Some(name), None) if Channel::from_challenge(name).is_some_and(|c| can_use(&user, c.challenge())) => {
-                let channel = Channel::from_challenge(name).unwrap_or(Channel::Email);
-                self.send_code(username, &user, channel)
+            (_, None, Some(channel)) => self.send_code(username, user.as_ref(), channel),
+            (Some(name), _, _) if !["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"].contains(&name) => {
+                refusal_response(
+                    "InvalidParameterException",
+                    "PREFERRED_CHALLENGE must be PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP or WEB_AUTHN.",
+                )
             }
-            (Some(name), _) if !["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"].contains(&name) => refusal_response(
-                "InvalidParameterException",
-                "PREFERRED_CHALLENGE must be PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP or WEB_AUTHN.",
-            ),
-            (_, Some(_)) => refusal_response(
+            (_, Some(_), _) => refusal_response(
                 "InvalidParameterException",
                 "PASSWORD is only accepted with PREFERRED_CHALLENGE=PASSWORD.",
             ),
             // No preference, or one this user cannot use.
             _ => {
-                let (found, available) = match user {
-                    Lookup::Found(user) => {
-                        let available = user.first_factors();
-                        (Some(user), available)
-                    }
-                    Lookup::Unknown => (None, UNKNOWN_USER_FACTORS.to_vec()),
-                };
                 let session = self.open(
                     username,
                     Step::Choosing {
-                        user: found,
-                        available: available.clone(),
+                        user,
+                        available: offered.clone(),
                     },
                 );
                 let mut answer = challenge_body("SELECT_CHALLENGE", &session, json!({"USERNAME": username}));
-                answer.insert("AvailableChallenges".into(), json!(available));
+                answer.insert("AvailableChallenges".into(), json!(offered));
                 json_response(StatusCode::OK, &Value::Object(answer))
             }
         }
@@ -296,15 +304,9 @@ impl ChoiceSignIn {
                 match (answer, Channel::from_challenge(answer)) {
                     ("PASSWORD", _) => match response("PASSWORD") {
                         Some(password) => self.password_sign_in(standin, username, password).await,
-                        None => {
-                            let session = self.open(username, Step::Password);
-                            challenge_answer("PASSWORD", &session, json!({"USERNAME": username}))
-                        }
+                        None => self.ask_password(username),
                     },
-                    (_, Some(channel)) => {
-                        let user = user.clone().map_or(Lookup::Unknown, Lookup::Found);
-                        self.send_code(username, &user, channel)
-                    }
+                    (_, Some(channel)) => self.send_code(username, user.as_ref(), channel),
                     _ => invalid_session(),
                 }
             }
@@ -395,9 +397,7 @@ impl ChoiceSignIn {
         };
         if status == StatusCode::OK
             && let Some(session) = session
-            && self
-                .take(&session, &username, |step| matches!(step, Step::SignedUp))
-                .is_some()
+            && self.take(&session, &username, |step| matches!(step, Step::SignedUp))
         {
             let next = self.open(&username, Step::Confirmed);
             if let Some(fields) = answer.as_object_mut() {
@@ -414,10 +414,7 @@ impl ChoiceSignIn {
         username: &str,
         password: &str,
     ) -> Response<Full<Bytes>> {
-        let mut parameters = json!({"USERNAME": username, "PASSWORD": password});
-        if let Some(hash) = standin.secret_hash(username) {
-            parameters["SECRET_HASH"] = Value::String(hash);
-        }
+        let parameters = standin.with_secret_hash(username, json!({"USERNAME": username, "PASSWORD": password}));
         let call = json!({
             "AuthFlow": "USER_PASSWORD_AUTH",
             "ClientId": standin.client.client_id,
@@ -436,10 +433,7 @@ impl ChoiceSignIn {
     /// The emulator's tokens for `username` without its password: its SRP flow, whose proof it
     /// does not check. Should it start checking, the journeys that sign in with a code fail.
     async fn tokens_without_password(&self, standin: &CognitoStandIn, username: &str) -> Response<Full<Bytes>> {
-        let mut parameters = json!({"USERNAME": username, "SRP_A": "0"});
-        if let Some(hash) = standin.secret_hash(username) {
-            parameters["SECRET_HASH"] = Value::String(hash);
-        }
+        let parameters = standin.with_secret_hash(username, json!({"USERNAME": username, "SRP_A": "0"}));
         let started = standin
             .emulator_call(
                 "InitiateAuth",
@@ -459,15 +453,15 @@ impl ChoiceSignIn {
             .and_then(|c| c.get("USERNAME"))
             .and_then(Value::as_str)
             .unwrap_or(username);
-        let mut responses = json!({
-            "USERNAME": canonical,
-            "PASSWORD_CLAIM_SECRET_BLOCK": block,
-            "PASSWORD_CLAIM_SIGNATURE": "local-stand-in",
-            "TIMESTAMP": "Thu Jan 1 00:00:00 UTC 1970",
-        });
-        if let Some(hash) = standin.secret_hash(canonical) {
-            responses["SECRET_HASH"] = Value::String(hash);
-        }
+        let responses = standin.with_secret_hash(
+            canonical,
+            json!({
+                "USERNAME": canonical,
+                "PASSWORD_CLAIM_SECRET_BLOCK": block,
+                "PASSWORD_CLAIM_SIGNATURE": "local-stand-in",
+                "TIMESTAMP": "Thu Jan 1 00:00:00 UTC 1970",
+            }),
+        );
         let call = json!({
             "ChallengeName": "PASSWORD_VERIFIER",
             "ClientId": standin.client.client_id,
@@ -479,18 +473,21 @@ impl ChoiceSignIn {
         }
     }
 
+    /// The `PASSWORD` challenge.
+    fn ask_password(&self, username: &str) -> Response<Full<Bytes>> {
+        let session = self.open(username, Step::Password);
+        challenge_answer("PASSWORD", &session, json!({"USERNAME": username}))
+    }
+
     /// Sends a code (none to an unknown user) and answers the code challenge.
-    fn send_code(&self, username: &str, user: &Lookup, channel: Channel) -> Response<Full<Bytes>> {
-        let (code, destination) = match user {
-            Lookup::Found(user) => match user.destination(channel) {
-                Some(to) => {
-                    let code = six_digits();
-                    self.config.outbox.send(to, channel_name(channel), "sign-in", &code);
-                    (Some(code), mask(channel, to))
-                }
-                None => (None, mask(channel, "")),
-            },
-            Lookup::Unknown => (None, mask(channel, "")),
+    fn send_code(&self, username: &str, user: Option<&User>, channel: Channel) -> Response<Full<Bytes>> {
+        let (code, destination) = match user.and_then(|user| user.destination(channel)) {
+            Some(to) => {
+                let code = six_digits();
+                self.config.outbox.send(to, channel.name(), "sign-in", &code);
+                (Some(code), mask(channel, to))
+            }
+            None => (None, mask(channel, "")),
         };
         let session = self.open(
             username,
@@ -500,24 +497,20 @@ impl ChoiceSignIn {
                 misses: 0,
             },
         );
-        let medium = match channel {
-            Channel::Email => "EMAIL",
-            Channel::Sms => "SMS",
-        };
         challenge_answer(
             channel.challenge(),
             &session,
             json!({
                 "USERNAME": username,
-                "CODE_DELIVERY_DELIVERY_MEDIUM": medium,
+                "CODE_DELIVERY_DELIVERY_MEDIUM": channel.medium(),
                 "CODE_DELIVERY_DESTINATION": destination,
             }),
         )
     }
 
-    /// The user, `Unknown` when the emulator has none by that name; refused when they cannot
-    /// sign in at all, as Cognito refuses them.
-    async fn look_up(&self, standin: &CognitoStandIn, username: &str) -> Result<Lookup, Response<Full<Bytes>>> {
+    /// The user, `None` when the emulator has none by that name; refused when they cannot sign
+    /// in at all, as Cognito refuses them.
+    async fn look_up(&self, standin: &CognitoStandIn, username: &str) -> Result<Option<User>, Response<Full<Bytes>>> {
         let (status, user) = standin
             .emulator_call(
                 "AdminGetUser",
@@ -526,7 +519,7 @@ impl ChoiceSignIn {
             .await?;
         if status != StatusCode::OK {
             return match error_type(&user) {
-                Some("UserNotFoundException") => Ok(Lookup::Unknown),
+                Some("UserNotFoundException") => Ok(None),
                 _ => Err(json_response(status, &user)),
             };
         }
@@ -536,18 +529,12 @@ impl ChoiceSignIn {
         if user.get("UserStatus").and_then(Value::as_str) == Some("UNCONFIRMED") {
             return Err(refusal_response("UserNotConfirmedException", "User is not confirmed."));
         }
-        let canonical = user
-            .get("Username")
-            .and_then(Value::as_str)
-            .unwrap_or(username)
-            .to_owned();
+        let canonical = user.get("Username").and_then(Value::as_str).unwrap_or(username);
         let attributes = user.get("UserAttributes").and_then(Value::as_array);
-        let has_password = !(self.is_passwordless(&canonical) || self.is_passwordless(username));
-        Ok(Lookup::Found(User {
+        Ok(Some(User {
             email: attribute(attributes, "email"),
             phone: attribute(attributes, "phone_number"),
-            username: canonical,
-            has_password,
+            has_password: !(self.is_passwordless(canonical) || self.is_passwordless(username)),
         }))
     }
 
@@ -573,18 +560,18 @@ impl ChoiceSignIn {
         let sessions = self.sessions();
         sessions
             .get(session)
-            .filter(|p| p.expires > Instant::now() && same_user(p, username))
+            .filter(|p| p.expires > Instant::now() && p.username == username)
             .cloned()
     }
 
-    /// Ends and returns the session, when it is live, for `username` and at a step `wanted`
-    /// accepts.
-    fn take(&self, session: &str, username: &str, wanted: impl Fn(&Step) -> bool) -> Option<Pending> {
+    /// Ends the session and answers true, when it is live, for `username` and at a step
+    /// `wanted` accepts.
+    fn take(&self, session: &str, username: &str, wanted: impl Fn(&Step) -> bool) -> bool {
         let mut sessions = self.sessions();
         let live = sessions
             .get(session)
-            .is_some_and(|p| p.expires > Instant::now() && same_user(p, username) && wanted(&p.step));
-        if live { sessions.remove(session) } else { None }
+            .is_some_and(|p| p.expires > Instant::now() && p.username == username && wanted(&p.step));
+        live && sessions.remove(session).is_some()
     }
 
     fn remove(&self, session: &str) {
@@ -633,18 +620,6 @@ enum CodeCheck {
     Gone,
 }
 
-/// Whether the user can use a first factor; an unknown user seems to have the usual ones.
-fn can_use(user: &Lookup, factor: &str) -> bool {
-    match user {
-        Lookup::Found(user) => user.first_factors().contains(&factor),
-        Lookup::Unknown => UNKNOWN_USER_FACTORS.contains(&factor),
-    }
-}
-
-fn same_user(pending: &Pending, username: &str) -> bool {
-    pending.username == username
-}
-
 fn attribute(attributes: Option<&Vec<Value>>, name: &str) -> Option<String> {
     attributes?
         .iter()
@@ -658,13 +633,6 @@ fn error_type(answer: &Value) -> Option<&str> {
     let name = answer.get("__type").and_then(Value::as_str)?;
     // The protocol allows a namespace before `#`.
     Some(name.rsplit('#').next().unwrap_or(name))
-}
-
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Email => "email",
-        Channel::Sms => "sms",
-    }
 }
 
 fn invalid_session() -> Response<Full<Bytes>> {
@@ -815,32 +783,15 @@ mod tests {
         let choice = choice();
         let session = choice.open("alice", Step::SignedUp);
         assert!(choice.current(&session, "mallory").is_none());
-        assert!(
-            choice
-                .take(&session, "alice", |s| matches!(s, Step::Confirmed))
-                .is_none()
-        );
-        assert!(
-            choice
-                .take(&session, "mallory", |s| matches!(s, Step::SignedUp))
-                .is_none()
-        );
-        assert!(
-            choice
-                .take(&session, "alice", |s| matches!(s, Step::SignedUp))
-                .is_some()
-        );
-        assert!(
-            choice
-                .take(&session, "alice", |s| matches!(s, Step::SignedUp))
-                .is_none()
-        );
+        assert!(!choice.take(&session, "alice", |s| matches!(s, Step::Confirmed)));
+        assert!(!choice.take(&session, "mallory", |s| matches!(s, Step::SignedUp)));
+        assert!(choice.take(&session, "alice", |s| matches!(s, Step::SignedUp)));
+        assert!(!choice.take(&session, "alice", |s| matches!(s, Step::SignedUp)));
     }
 
     #[test]
     fn first_factors_follow_the_users_password_and_contacts() {
         let mut user = User {
-            username: "alice".into(),
             email: Some("alice@example.com".into()),
             phone: None,
             has_password: true,
