@@ -19,17 +19,11 @@ async fn last_code(app: &TestApp, to: &str) -> String {
         .to_owned()
 }
 
+/// Answers the challenge a sign-in answered with (its name and session).
 async fn answer(app: &TestApp, username: &str, challenge: &Value, responses: Value) -> integration_tests::TestResponse {
-    app.post_json(
-        "/auth/respond-to-challenge",
-        &json!({
-            "username": username,
-            "challengeName": challenge["challengeName"],
-            "session": challenge["session"],
-            "responses": responses,
-        }),
-    )
-    .await
+    let name = challenge["challengeName"].as_str().expect("a challenge");
+    app.respond_to_challenge(name, &token(challenge, "session"), username, responses)
+        .await
 }
 
 async fn signed_up_without_password(app: &TestApp, username: &str, email: &str) -> Value {

@@ -16,20 +16,6 @@ async fn signed_in_user(app: &TestApp, admin: &str, username: &str, password: &s
     app.sign_in(username, password).await
 }
 
-async fn respond(
-    app: &TestApp,
-    challenge: &str,
-    session: &str,
-    username: &str,
-    responses: Value,
-) -> integration_tests::TestResponse {
-    app.post_json(
-        "/auth/respond-to-challenge",
-        &json!({"challengeName": challenge, "session": session, "username": username, "responses": responses}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn an_admin_created_user_chooses_a_password_at_first_sign_in_and_gets_tokens() {
     let app = spawn_app().await;
@@ -44,28 +30,28 @@ async fn an_admin_created_user_chooses_a_password_at_first_sign_in_and_gets_toke
     assert!(first.body.get("accessToken").is_none());
     let session = token(&first.body, "session");
 
-    let weak = respond(
-        &app,
-        "NEW_PASSWORD_REQUIRED",
-        &session,
-        "nina",
-        json!({"NEW_PASSWORD": "alllowercase"}),
-    )
-    .await;
+    let weak = app
+        .respond_to_challenge(
+            "NEW_PASSWORD_REQUIRED",
+            &session,
+            "nina",
+            json!({"NEW_PASSWORD": "alllowercase"}),
+        )
+        .await;
     assert_eq!(
         (weak.status.as_u16(), weak.code()),
         (400, "InvalidPassword"),
         "{}",
         weak.raw
     );
-    let answered = respond(
-        &app,
-        "NEW_PASSWORD_REQUIRED",
-        &session,
-        "nina",
-        json!({"NEW_PASSWORD": CHOSEN}),
-    )
-    .await;
+    let answered = app
+        .respond_to_challenge(
+            "NEW_PASSWORD_REQUIRED",
+            &session,
+            "nina",
+            json!({"NEW_PASSWORD": CHOSEN}),
+        )
+        .await;
     assert_eq!(answered.status, 200, "{}", answered.raw);
     let access = token(&answered.body, "accessToken");
     assert!(answered.body["refreshToken"].is_string());
@@ -79,14 +65,9 @@ async fn an_admin_created_user_chooses_a_password_at_first_sign_in_and_gets_toke
 
     // The session is spent, and an unknown one is just as dead: sign in again.
     for dead in [session.as_str(), "f0e1d2c3-b4a5-4697-8879-6a5b4c3d2e1f"] {
-        let again = respond(
-            &app,
-            "NEW_PASSWORD_REQUIRED",
-            dead,
-            "nina",
-            json!({"NEW_PASSWORD": CHOSEN}),
-        )
-        .await;
+        let again = app
+            .respond_to_challenge("NEW_PASSWORD_REQUIRED", dead, "nina", json!({"NEW_PASSWORD": CHOSEN}))
+            .await;
         assert_eq!(
             (again.status.as_u16(), again.code()),
             (401, "SessionExpired"),
@@ -168,14 +149,14 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
         challenged.raw
     );
     let session = token(&challenged.body, "session");
-    let wrong = respond(
-        &app,
-        "SOFTWARE_TOKEN_MFA",
-        &session,
-        "tara",
-        json!({"SOFTWARE_TOKEN_MFA_CODE": stale}),
-    )
-    .await;
+    let wrong = app
+        .respond_to_challenge(
+            "SOFTWARE_TOKEN_MFA",
+            &session,
+            "tara",
+            json!({"SOFTWARE_TOKEN_MFA_CODE": stale}),
+        )
+        .await;
     assert_eq!(
         (wrong.status.as_u16(), wrong.code()),
         (400, "CodeMismatch"),
@@ -183,14 +164,14 @@ async fn a_user_sets_up_an_authenticator_prefers_it_and_answers_its_code_at_sign
         wrong.raw
     );
     let code = current_totp(&secret).await;
-    let signed_in = respond(
-        &app,
-        "SOFTWARE_TOKEN_MFA",
-        &session,
-        "tara",
-        json!({"SOFTWARE_TOKEN_MFA_CODE": code}),
-    )
-    .await;
+    let signed_in = app
+        .respond_to_challenge(
+            "SOFTWARE_TOKEN_MFA",
+            &session,
+            "tara",
+            json!({"SOFTWARE_TOKEN_MFA_CODE": code}),
+        )
+        .await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
     let me = app
         .get_with_token("/auth/me", &token(&signed_in.body, "accessToken"))
@@ -250,33 +231,28 @@ async fn a_pool_that_requires_mfa_has_a_new_user_set_up_an_authenticator_before_
         .post_json("/auth/sign-in", &json!({"username": "omar", "password": TEMPORARY}))
         .await;
     let session = token(&first.body, "session");
-    let next = respond(
-        &app,
-        "NEW_PASSWORD_REQUIRED",
-        &session,
-        "omar",
-        json!({"NEW_PASSWORD": CHOSEN}),
-    )
-    .await;
+    let next = app
+        .respond_to_challenge(
+            "NEW_PASSWORD_REQUIRED",
+            &session,
+            "omar",
+            json!({"NEW_PASSWORD": CHOSEN}),
+        )
+        .await;
     assert_eq!(next.status, 200, "{}", next.raw);
     assert_eq!(next.body["challengeName"], "MFA_SETUP", "{}", next.raw);
     let session = token(&next.body, "session");
 
-    let setup = respond(&app, "MFA_SETUP", &session, "omar", json!({})).await;
+    let setup = app.respond_to_challenge("MFA_SETUP", &session, "omar", json!({})).await;
     assert_eq!(setup.status, 200, "{}", setup.raw);
     assert_eq!(setup.body["challengeName"], "MFA_SETUP");
     let secret = token(&setup.body, "secretCode");
     assert!(token(&setup.body, "otpauthUri").contains(&format!("secret={}", secret.to_ascii_uppercase())));
     let session = token(&setup.body, "session");
     let code = current_totp(&secret).await;
-    let done = respond(
-        &app,
-        "MFA_SETUP",
-        &session,
-        "omar",
-        json!({"SOFTWARE_TOKEN_MFA_CODE": code}),
-    )
-    .await;
+    let done = app
+        .respond_to_challenge("MFA_SETUP", &session, "omar", json!({"SOFTWARE_TOKEN_MFA_CODE": code}))
+        .await;
     assert_eq!(done.status, 200, "{}", done.raw);
     assert!(done.body["accessToken"].is_string(), "{}", done.raw);
     app.stop().await;

@@ -256,6 +256,21 @@ impl TestApp {
         self.send(method, path, &headers, bytes).await
     }
 
+    /// `POST /auth/respond-to-challenge`: answers `challenge` of `session` for `username`.
+    pub async fn respond_to_challenge(
+        &self,
+        challenge: &str,
+        session: &str,
+        username: &str,
+        responses: Value,
+    ) -> TestResponse {
+        self.post_json(
+            "/auth/respond-to-challenge",
+            &serde_json::json!({"challengeName": challenge, "session": session, "username": username, "responses": responses}),
+        )
+        .await
+    }
+
     /// The emulator's Cognito, for what a test sets up outside the API.
     pub fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
         local_gateway::seed::emulator_client(&self.stack.emulator_url)

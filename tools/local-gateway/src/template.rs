@@ -258,7 +258,7 @@ pub fn load_openapi(template: &Path) -> Result<String, TemplateError> {
 mod tests {
     use super::*;
 
-    fn project_template() -> ApiDefinition {
+    pub(super) fn project_template() -> ApiDefinition {
         load(&default_path()).expect("infra/template.yaml loads")
     }
 
@@ -381,9 +381,15 @@ mod tests {
         assert_eq!(protected, ruled, "protected routes and the authorizer's rules differ");
     }
 
-    fn raw_template() -> Value {
+    /// The template as YAML, intrinsic functions (`!Ref`, `!Sub`...) as tagged values.
+    pub(super) fn raw_template() -> Value {
         let text = std::fs::read_to_string(default_path()).expect("template");
         serde_norway::from_str(&text).expect("YAML")
+    }
+
+    /// A value as YAML text, to find what an intrinsic function names (`!Ref LogRetentionDays`).
+    pub(super) fn yaml(value: &Value) -> String {
+        serde_norway::to_string(value).expect("YAML")
     }
 
     #[test]
@@ -396,7 +402,7 @@ mod tests {
         assert!(api.function_crates.iter().any(|c| c == "pre_token_generation"));
         assert!(api.routes.iter().all(|r| r.function != "pre_token_generation"));
         let pool = &template["Resources"]["UserPool"]["Properties"];
-        let config = serde_norway::to_string(&pool["LambdaConfig"]).expect("YAML");
+        let config = yaml(&pool["LambdaConfig"]);
         assert!(
             config.contains("PreTokenGenerationFunction") && config.contains("V2_0"),
             "{config}"
@@ -471,9 +477,7 @@ mod tests {
             ),
         };
         assert_eq!(problems(&facts, &trusted), Vec::<String>::new());
-        let permissions =
-            serde_norway::to_string(&template["Resources"]["AdminUsersFunction"]["Properties"]["Policies"])
-                .expect("YAML");
+        let permissions = yaml(&template["Resources"]["AdminUsersFunction"]["Properties"]["Policies"]);
         assert!(
             permissions.contains("cognito-idp:DescribeUserPool")
                 && permissions.contains("cognito-idp:DescribeUserPoolClient"),
@@ -572,7 +576,7 @@ Resources:
 /// that try secrets.
 #[cfg(test)]
 mod operations_tests {
-    use super::*;
+    use super::tests::{project_template, raw_template, yaml};
     use serde_norway::Value;
 
     /// The public routes that try a secret or send a message: each gets its own lower stage
@@ -587,15 +591,6 @@ mod operations_tests {
         "/auth/confirm-forgot-password",
         "/auth/oauth/token",
     ];
-
-    fn raw_template() -> Value {
-        let text = std::fs::read_to_string(default_path()).expect("template");
-        serde_norway::from_str(&text).expect("YAML")
-    }
-
-    fn yaml(value: &Value) -> String {
-        serde_norway::to_string(value).expect("YAML")
-    }
 
     fn resources(template: &Value) -> Vec<(String, &Value)> {
         template["Resources"]
@@ -682,7 +677,7 @@ mod operations_tests {
 
     #[test]
     fn each_public_route_that_tries_a_secret_has_a_lower_limit_of_its_own_and_a_per_address_one() {
-        let api = load(&default_path()).expect("template");
+        let api = project_template();
         let template = raw_template();
         let settings = template["Resources"]["AuthApi"]["Properties"]["MethodSettings"]
             .as_sequence()
@@ -724,7 +719,7 @@ mod operations_tests {
 /// The template's dashboard and alarms: valid, and naming only metrics the services publish.
 #[cfg(test)]
 mod monitoring_tests {
-    use super::*;
+    use super::tests::{raw_template, yaml};
     use serde_norway::Value;
 
     /// The metrics the dashboard and the alarms may name, by namespace, as each service
@@ -758,11 +753,6 @@ mod monitoring_tests {
             .any(|(ns, metrics)| *ns == namespace && metrics.contains(&metric))
     }
 
-    fn raw_template() -> Value {
-        let text = std::fs::read_to_string(default_path()).expect("template");
-        serde_norway::from_str(&text).expect("YAML")
-    }
-
     /// `${Name}` placeholders of a `!Sub` replaced, so the text parses as what CloudFormation
     /// hands CloudWatch.
     fn substituted(text: &str) -> String {
@@ -781,9 +771,7 @@ mod monitoring_tests {
     #[test]
     fn the_dashboard_is_json_and_graphs_only_metrics_the_services_publish() {
         let template = raw_template();
-        let body =
-            serde_norway::to_string(&template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"])
-                .expect("YAML");
+        let body = yaml(&template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]);
         // `!Sub [text, variables]`: the text is the sequence's first item.
         let sub: Value = serde_norway::from_str(body.trim_start_matches("!Sub").trim()).expect("the !Sub");
         let text = sub[0].as_str().expect("the body text");
@@ -869,8 +857,10 @@ mod monitoring_tests {
                 );
             }
             for actions in ["AlarmActions", "OKActions"] {
-                let text = serde_norway::to_string(&properties[actions]).expect("YAML");
-                assert!(text.contains("AlarmTopic"), "{name} tells nobody ({actions})");
+                assert!(
+                    yaml(&properties[actions]).contains("AlarmTopic"),
+                    "{name} tells nobody ({actions})"
+                );
             }
         }
         assert!(alarms >= 5, "{alarms} alarms");
@@ -879,12 +869,11 @@ mod monitoring_tests {
     #[test]
     fn every_function_has_an_alarm_on_its_failures() {
         let template = raw_template();
-        let text = std::fs::read_to_string(default_path()).expect("template");
         let resources = template["Resources"].as_mapping().expect("Resources");
         let alarms: Vec<String> = resources
             .iter()
             .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
-            .map(|(_, r)| serde_norway::to_string(&r["Properties"]).expect("YAML"))
+            .map(|(_, r)| yaml(&r["Properties"]))
             .collect();
         for (name, resource) in resources {
             if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -896,6 +885,8 @@ mod monitoring_tests {
                 .any(|a| a.contains(&format!("Ref {name}")) && a.contains("Errors"));
             assert!(watched, "no alarm watches {name}'s errors");
         }
-        assert!(text.contains("Protocol: email"), "the topic can email");
+        let subscription = &template["Resources"]["AlarmEmailSubscription"]["Properties"];
+        assert_eq!(subscription["Protocol"].as_str(), Some("email"), "the topic can email");
+        assert!(yaml(&subscription["TopicArn"]).contains("AlarmTopic"));
     }
 }
