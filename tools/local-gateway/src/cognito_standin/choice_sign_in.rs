@@ -779,6 +779,22 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_session_serves_nobody_and_is_dropped_at_the_next_open() {
+        let choice = choice();
+        let session = code_session(&choice, "123456");
+        let confirmed = choice.open("alice", Step::Confirmed);
+        for id in [&session, &confirmed] {
+            if let Some(pending) = choice.sessions().get_mut(id.as_str()) {
+                pending.expires = Instant::now() - Duration::from_secs(1);
+            }
+        }
+        assert!(choice.current(&session, "alice").is_none());
+        assert!(!choice.take(&confirmed, "alice", |s| matches!(s, Step::Confirmed)));
+        choice.open("bob", Step::SignedUp);
+        assert!(!choice.owns(&session) && !choice.owns(&confirmed));
+    }
+
+    #[test]
     fn a_session_serves_only_the_user_and_the_step_it_was_opened_for() {
         let choice = choice();
         let session = choice.open("alice", Step::SignedUp);
